@@ -1,0 +1,141 @@
+"""The sandbox world: which shops exist, their accounts on every platform, and the sandbox clock.
+
+Everything a source server generates is a pure function of (seed, shop, anchor, clock), so the same
+arguments give the same bytes. Data is generated lazily per shop and per day/object index, never
+held whole in memory, which keeps 100k-order shops cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sandbox.faults import FaultRegistry
+
+# A fixed anchor keeps tests byte-for-byte reproducible; the demo passes "now".
+DEFAULT_ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ShopProfile:
+    """One client store and its accounts on every platform (ids and secrets are sandbox-only)."""
+
+    shop_id: str  # normalized myshopify domain, e.g. "aurora-goods.myshopify.com"
+    name: str
+    currency: str
+    timezone: str  # IANA
+    history_days: int  # how far before the anchor the shop's history starts
+    orders_per_day: float
+    shopify_token: str
+    meta_ad_account_id: str  # "act_<digits>"
+    meta_token: str
+    ga4_property_id: str  # digits
+    ga4_client_id: str
+    ga4_client_secret: str
+    ga4_refresh_token: str
+    hubspot_portal_id: str
+    hubspot_token: str
+
+    @property
+    def handle(self) -> str:
+        return self.shop_id.removesuffix(".myshopify.com")
+
+
+def make_shop(
+    handle: str,
+    name: str,
+    currency: str,
+    timezone: str,
+    *,
+    history_days: int,
+    orders_per_day: float,
+    index: int,
+) -> ShopProfile:
+    """Derive every account id and secret of a shop from its handle, so worlds stay reproducible."""
+    return ShopProfile(
+        shop_id=f"{handle}.myshopify.com",
+        name=name,
+        currency=currency,
+        timezone=timezone,
+        history_days=history_days,
+        orders_per_day=orders_per_day,
+        shopify_token=f"shpat_sandbox_{handle}",
+        meta_ad_account_id=f"act_{1000000 + index}",
+        meta_token=f"EAAsandbox{handle}",
+        ga4_property_id=str(300000000 + index),
+        ga4_client_id=f"{handle}.apps.sandbox.googleusercontent.com",
+        ga4_client_secret=f"GOCSPX-sandbox-{handle}",
+        ga4_refresh_token=f"1//sandbox-refresh-{handle}",
+        hubspot_portal_id=str(4000000 + index),
+        hubspot_token=f"pat-na1-sandbox-{handle}",
+    )
+
+
+# Sizes are parameters: "tiny" for unit tests, "demo" for ./scripts/demo, "bench" for benchmarks.
+SIZES: dict[str, tuple[int, float]] = {
+    "tiny": (120, 4.0),
+    "small": (400, 12.0),
+    "demo": (730, 25.0),
+    "bench": (1100, 100.0),
+}
+
+
+def default_shops(size: str = "tiny") -> list[ShopProfile]:
+    """Several shops in different currencies and timezones, one far from UTC (Pacific/Kiritimati)."""
+    days, per_day = SIZES[size]
+    return [
+        make_shop("aurora-goods", "Aurora Goods", "USD", "America/Los_Angeles",
+                  history_days=days, orders_per_day=per_day, index=1),
+        make_shop("berlin-botanics", "Berlin Botanics", "EUR", "Europe/Berlin",
+                  history_days=days, orders_per_day=per_day * 0.7, index=2),
+        make_shop("kiri-surf", "Kiri Surf Co", "AUD", "Pacific/Kiritimati",
+                  history_days=days, orders_per_day=per_day * 0.5, index=3),
+    ]
+
+
+@dataclass
+class World:
+    """The seed, the shops, the sandbox clock and the injected faults; shared by every server."""
+
+    seed: int = 7
+    shops: dict[str, ShopProfile] = field(default_factory=dict)
+    anchor: datetime = DEFAULT_ANCHOR
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    _offset: timedelta = timedelta(0)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def build(
+        cls, *, seed: int = 7, size: str = "tiny", anchor: datetime | None = None
+    ) -> World:
+        shops = default_shops(size)
+        return cls(seed=seed, shops={s.shop_id: s for s in shops}, anchor=anchor or DEFAULT_ANCHOR)
+
+    def now(self) -> datetime:
+        """Sandbox time: the anchor plus every clock advance so far (never the wall clock)."""
+        with self._lock:
+            return self.anchor + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move sandbox time forward: new orders, edits, refunds, spend, traffic and deal moves
+        become visible to every server, because each generator reads `now()`."""
+        if delta < timedelta(0):
+            raise ValueError("the sandbox clock only moves forward")
+        with self._lock:
+            self._offset += delta
+            return self.anchor + self._offset
+
+    def history_start(self, shop: ShopProfile) -> date:
+        return (self.anchor - timedelta(days=shop.history_days)).date()
+
+    def shop_by_token(self, platform: str, token: str) -> ShopProfile | None:
+        attr = {
+            "shopify": "shopify_token",
+            "meta": "meta_token",
+            "hubspot": "hubspot_token",
+        }[platform]
+        for shop in self.shops.values():
+            if getattr(shop, attr) == token:
+                return shop
+        return None

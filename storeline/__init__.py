@@ -1,0 +1,1 @@
+"""Storeline's shared kernel: settings, database access, SQL loading, crypto and enums."""

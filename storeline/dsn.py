@@ -1,0 +1,46 @@
+"""Resolving the database to use: DATABASE_URL when set, else the embedded server."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from storeline import embedded
+from storeline.settings import database_settings, path_settings
+
+
+def resolve() -> str:
+    """The admin DSN for this process (DATABASE_URL, or a started embedded Postgres)."""
+    url = database_settings().database_url
+    if url is not None:
+        return url.get_secret_value()
+    return embedded.start(path_settings().data_dir / "pg16")
+
+
+def with_database(dsn: str, dbname: str) -> str:
+    """The same server, another database (tests clone per-test databases this way)."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def is_local(dsn: str) -> bool:
+    """Local means a unix socket or loopback host: `db reset` asks for --yes anywhere else."""
+    parts = urlsplit(dsn)
+    query = dict(parse_qsl(parts.query))
+    host = query.get("host") or parts.hostname or ""
+    return host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
+
+
+def redact(dsn: str) -> str:
+    """The DSN with its password removed, for logs and error messages."""
+    parts = urlsplit(dsn)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@")
+    query = urlencode([(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """Alembic runs on SQLAlchemy + psycopg 3; the URL scheme names the driver."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
