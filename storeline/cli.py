@@ -1,0 +1,148 @@
+"""The `storeline` command. Every failure prints one line (`storeline: …`) and exits non-zero.
+
+Subcommands that belong to one side (worker, demo) import it lazily, so the kernel itself never
+depends on api/ or worker/ at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from storeline import dsn as dsns
+from storeline.errors import ConfigError, InputError, StorelineError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storeline import migrate
+
+    target = dsns.resolve()
+    migrate.upgrade(target)
+    print(f"database {dsns.redact(target)} is at the latest revision")
+    return 0
+
+
+def _db_reset(args: argparse.Namespace) -> int:
+    from storeline import migrate
+
+    target = dsns.resolve()
+    if not dsns.is_local(target) and not args.yes:
+        raise InputError(
+            f"refusing to reset non-local database {dsns.redact(target)} without --yes"
+        )
+    migrate.reset(target)
+    print(f"dropped and rebuilt every Storeline schema in {dsns.redact(target)}")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from storeline import db, seed
+
+    parsed = seed.read(Path(args.file))
+
+    async def run() -> dict[str, int]:
+        conn = await db.connect(dsns.resolve())
+        try:
+            return await seed.apply(conn, parsed)
+        finally:
+            await conn.close()
+
+    counts = asyncio.run(run())
+    print("seeded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    from storeline.crypto import generate_key
+
+    print(generate_key(args.key_id))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from worker.main import main as worker_main
+
+    return worker_main(args.rest)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    # The product never imports the sandbox; it runs it as its own program.
+    os.execv(sys.executable, [sys.executable, "-m", "sandbox", *args.rest])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from worker.demo import main as demo_main
+
+    return demo_main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="migrate or reset the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply every pending migration").set_defaults(func=_db_upgrade)
+    reset = db.add_parser("reset", help="drop and rebuild every Storeline schema")
+    reset.add_argument("--yes", action="store_true", help="confirm for a non-local database")
+    reset.set_defaults(func=_db_reset)
+
+    seed = sub.add_parser("seed", help="load agencies, users, shops and credentials from TOML")
+    seed.add_argument("--file", required=True, help="seed file (secrets inline or from env)")
+    seed.set_defaults(func=_seed)
+
+    keys = sub.add_parser("keys", help="credential encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    gen = keys.add_parser("generate", help="print a new STORELINE_ENCRYPTION_KEYS entry")
+    gen.add_argument("--key-id", default="k1")
+    gen.set_defaults(func=_keys_generate)
+
+    for name, func, text in (
+        ("worker", _worker, "run the sync worker"),
+        ("sandbox", _sandbox, "run the local source servers"),
+        ("demo", _demo, "run the end-to-end demo"),
+    ):
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Handler = args.func
+    try:
+        return func(args)
+    except StorelineError as exc:
+        print(f"storeline: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InputError | ConfigError) else 1
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:  # connection refused, unreachable host, …
+        print(f"storeline: {_describe(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if type(exc).__module__.startswith(("asyncpg", "psycopg", "sqlalchemy")):
+            print(f"storeline: database error: {_describe(exc)}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _describe(exc: BaseException) -> str:
+    """One line, never a secret (driver messages can quote the DSN)."""
+    from storeline.logs import redact_value
+
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return str(redact_value(text[0] if text else type(exc).__name__))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
