@@ -35,7 +35,12 @@ class FaultRegistry:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def inject(
-        self, platform: str, shop_id: str, kind: FaultKind | str, *, times: int | None = 1,
+        self,
+        platform: str,
+        shop_id: str,
+        kind: FaultKind | str,
+        *,
+        times: int | None = 1,
         **params: Any,
     ) -> None:
         with self._lock:

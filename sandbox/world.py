@@ -82,15 +82,36 @@ SIZES: dict[str, tuple[int, float]] = {
 
 
 def default_shops(size: str = "tiny") -> list[ShopProfile]:
-    """Several shops in different currencies and timezones, one far from UTC (Pacific/Kiritimati)."""
+    """Shops in different currencies and timezones, one far from UTC (Pacific/Kiritimati)."""
     days, per_day = SIZES[size]
     return [
-        make_shop("aurora-goods", "Aurora Goods", "USD", "America/Los_Angeles",
-                  history_days=days, orders_per_day=per_day, index=1),
-        make_shop("berlin-botanics", "Berlin Botanics", "EUR", "Europe/Berlin",
-                  history_days=days, orders_per_day=per_day * 0.7, index=2),
-        make_shop("kiri-surf", "Kiri Surf Co", "AUD", "Pacific/Kiritimati",
-                  history_days=days, orders_per_day=per_day * 0.5, index=3),
+        make_shop(
+            "aurora-goods",
+            "Aurora Goods",
+            "USD",
+            "America/Los_Angeles",
+            history_days=days,
+            orders_per_day=per_day,
+            index=1,
+        ),
+        make_shop(
+            "berlin-botanics",
+            "Berlin Botanics",
+            "EUR",
+            "Europe/Berlin",
+            history_days=days,
+            orders_per_day=per_day * 0.7,
+            index=2,
+        ),
+        make_shop(
+            "kiri-surf",
+            "Kiri Surf Co",
+            "AUD",
+            "Pacific/Kiritimati",
+            history_days=days,
+            orders_per_day=per_day * 0.5,
+            index=3,
+        ),
     ]
 
 
@@ -106,9 +127,7 @@ class World:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def build(
-        cls, *, seed: int = 7, size: str = "tiny", anchor: datetime | None = None
-    ) -> World:
+    def build(cls, *, seed: int = 7, size: str = "tiny", anchor: datetime | None = None) -> World:
         shops = default_shops(size)
         return cls(seed=seed, shops={s.shop_id: s for s in shops}, anchor=anchor or DEFAULT_ANCHOR)
 

@@ -73,7 +73,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     # The product never imports the sandbox; it runs it as its own program.
-    os.execv(sys.executable, [sys.executable, "-m", "sandbox", *args.rest])
+    os.execv(sys.executable, [sys.executable, "-m", "sandbox", *args.rest])  # noqa: S606
 
 
 def _demo(args: argparse.Namespace) -> int:

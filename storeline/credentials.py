@@ -64,7 +64,11 @@ async def save(
     q = queries("app_dashboard")
     async with conn.transaction():
         await conn.execute(
-            q["upsert_credential"], shop_id, platform, sealed.key_id, sealed.ciphertext,
+            q["upsert_credential"],
+            shop_id,
+            platform,
+            sealed.key_id,
+            sealed.ciphertext,
             dict(metadata),
         )
         job_id: int | None = await conn.fetchval(

@@ -30,9 +30,9 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
-async def create_pool(dsn: str, *, min_size: int | None = None, max_size: int | None = None) -> (
-    asyncpg.Pool
-):
+async def create_pool(
+    dsn: str, *, min_size: int | None = None, max_size: int | None = None
+) -> asyncpg.Pool:
     s = database_settings()
     pool = await asyncpg.create_pool(
         dsn,

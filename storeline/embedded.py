@@ -29,7 +29,9 @@ def start(data_dir: Path) -> str:
                 warnings.simplefilter("ignore")
                 _servers[data_dir] = pgserver.get_server(data_dir, cleanup_mode="stop")
         except Exception as exc:  # pgserver raises bare Exceptions with the initdb/pg_ctl log
-            raise ConfigError(f"could not start the embedded Postgres in {data_dir}: {exc}") from exc
+            raise ConfigError(
+                f"could not start the embedded Postgres in {data_dir}: {exc}"
+            ) from exc
     return str(_servers[data_dir].get_uri())
 
 

@@ -1,8 +1,8 @@
 """The kernel's error tree; the CLI prints any of these as one line and exits non-zero.
 
-    StorelineError
-    ├── ConfigError   a setting is missing or malformed (DATABASE_URL, encryption keys, …)
-    └── InputError    a file or argument the user gave cannot be used (seed file, CLI flags)
+StorelineError
+├── ConfigError   a setting is missing or malformed (DATABASE_URL, encryption keys, …)
+└── InputError    a file or argument the user gave cannot be used (seed file, CLI flags)
 """
 
 

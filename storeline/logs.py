@@ -32,7 +32,9 @@ def redact_value(value: Any) -> Any:
             value = pattern.sub(repl, value)
         return value
     if isinstance(value, dict):
-        return {k: "***" if _SECRET_KEY.search(str(k)) else redact_value(v) for k, v in value.items()}
+        return {
+            k: "***" if _SECRET_KEY.search(str(k)) else redact_value(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_value(v) for v in value]
     return value

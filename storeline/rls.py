@@ -30,6 +30,8 @@ async def as_user(
         raise PermissionError(f"role {role!r} cannot run user queries")
     async with conn.transaction(readonly=readonly):
         await conn.execute(
-            queries("app_dashboard")["set_request_identity"], role, orjson.dumps(dict(claims)).decode()
+            queries("app_dashboard")["set_request_identity"],
+            role,
+            orjson.dumps(dict(claims)).decode(),
         )
         yield conn

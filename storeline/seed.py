@@ -128,7 +128,11 @@ async def apply(conn: asyncpg.Connection, seed: SeedFile) -> dict[str, int]:
             )
         for shop in seed.shops:
             await conn.execute(
-                q["upsert_shop"], shop.id, shop.name, shop.currency, shop.timezone,
+                q["upsert_shop"],
+                shop.id,
+                shop.name,
+                shop.currency,
+                shop.timezone,
                 _agency(agencies, shop.agency),
             )
             for email in shop.users:
@@ -137,7 +141,10 @@ async def apply(conn: asyncpg.Connection, seed: SeedFile) -> dict[str, int]:
                 await conn.execute(q["link_user_shop"], users_by_email[email].id, shop.id)
         for cred, secrets in resolved:
             job_id = await credentials.save(
-                conn, shop_id=cred.shop, platform=cred.platform, secrets=secrets,
+                conn,
+                shop_id=cred.shop,
+                platform=cred.platform,
+                secrets=secrets,
                 metadata=cred.metadata,
             )
             jobs += job_id is not None

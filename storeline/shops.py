@@ -17,5 +17,7 @@ def normalize_shop_domain(value: str) -> str:
     raw = raw.split("/", 1)[0]
     handle = raw.removesuffix(".myshopify.com")
     if "." in handle or not _HANDLE.match(handle):
-        raise ValueError(f"{value!r} is not a myshopify domain (expected e.g. my-shop.myshopify.com)")
+        raise ValueError(
+            f"{value!r} is not a myshopify domain (expected e.g. my-shop.myshopify.com)"
+        )
     return f"{handle}.myshopify.com"

@@ -1,10 +1,10 @@
 """How a connector tells the engine what went wrong; the engine decides retry vs fail from this.
 
-    SyncError                 base; `code` is a stable machine string, the message is user-safe
-    ├── TransientError        retry with backoff (throttling, 5xx, timeouts, bulk op in progress)
-    └── TerminalError         fail now, no retry (bad request, unsupported shop setup)
-        └── CredentialError   fail now AND mark the credential NEEDS_REAUTH (401/403, 190, …)
-    LeaseLost                 not an error of the job: another worker owns it now; write nothing
+SyncError                 base; `code` is a stable machine string, the message is user-safe
+├── TransientError        retry with backoff (throttling, 5xx, timeouts, bulk op in progress)
+└── TerminalError         fail now, no retry (bad request, unsupported shop setup)
+    └── CredentialError   fail now AND mark the credential NEEDS_REAUTH (401/403, 190, …)
+LeaseLost                 not an error of the job: another worker owns it now; write nothing
 """
 
 from __future__ import annotations

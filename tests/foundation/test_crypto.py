@@ -29,8 +29,9 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | None], Non
 
 def test_roundtrip_and_ciphertext_hides_token(keys: Callable[[str | None], None]) -> None:
     keys(K1)
-    sealed = crypto.seal({"access_token": "shpat_secret"}, shop_id="a.myshopify.com",
-                         platform="SHOPIFY")
+    sealed = crypto.seal(
+        {"access_token": "shpat_secret"}, shop_id="a.myshopify.com", platform="SHOPIFY"
+    )
     assert sealed.key_id == "k1"
     assert b"shpat_secret" not in sealed.ciphertext
     assert crypto.unseal(sealed, shop_id="a.myshopify.com", platform="SHOPIFY") == {
@@ -45,7 +46,9 @@ def test_bound_to_its_row(keys: Callable[[str | None], None]) -> None:
         crypto.unseal(sealed, shop_id="b.myshopify.com", platform="SHOPIFY")
 
 
-def test_rotation_reads_old_rows_and_writes_with_the_new_key(keys: Callable[[str | None], None]) -> None:
+def test_rotation_reads_old_rows_and_writes_with_the_new_key(
+    keys: Callable[[str | None], None],
+) -> None:
     keys(K0)
     old = crypto.seal({"t": "x"}, shop_id="a.myshopify.com", platform="META")
     keys(f"{K1},{K0}")
@@ -57,7 +60,9 @@ def test_rotation_reads_old_rows_and_writes_with_the_new_key(keys: Callable[[str
 
 
 @pytest.mark.parametrize("value", [None, "", "k1", "k1:short", "k1:" + "!" * 44])
-def test_missing_or_malformed_keys_are_clear_errors(keys: Callable[[str | None], None], value: str | None) -> None:
+def test_missing_or_malformed_keys_are_clear_errors(
+    keys: Callable[[str | None], None], value: str | None
+) -> None:
     keys(value)
     with pytest.raises(ConfigError, match="STORELINE_ENCRYPTION_KEYS"):
         crypto.seal({"t": "x"}, shop_id="a.myshopify.com", platform="META")

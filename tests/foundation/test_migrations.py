@@ -16,7 +16,9 @@ PG_DUMP = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
 def schema_dump(dsn: str) -> str:
     out = subprocess.run(
         [str(PG_DUMP), "--schema-only", "--no-owner", "--no-privileges", "--dbname", dsn],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     # pg_dump 16 writes a random \restrict token per run; it is not part of the schema.
     return "\n".join(line for line in out.splitlines() if not line.startswith("\\"))

@@ -54,8 +54,11 @@ async def tenants(conn: asyncpg.Connection) -> asyncpg.Connection:
     )
     for shop in ("a1.myshopify.com", "a2.myshopify.com", "b1.myshopify.com"):
         await credentials.save(
-            conn, shop_id=shop, platform=Platform.SHOPIFY,
-            secrets={"access_token": f"shpat_{shop}"}, metadata={},
+            conn,
+            shop_id=shop,
+            platform=Platform.SHOPIFY,
+            secrets={"access_token": f"shpat_{shop}"},
+            metadata={},
         )
     return conn
 
@@ -91,28 +94,45 @@ async def test_credentials_are_never_readable(tenants: asyncpg.Connection) -> No
     ("who", "statement"),
     [
         # Creating a shop in someone else's agency.
-        (A_OWNER, "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) "
-                  "VALUES ('x.myshopify.com', 'X', 'USD', 'UTC', "
-                  "'bbbbbbbb-0000-0000-0000-000000000000')"),
+        (
+            A_OWNER,
+            "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) "
+            "VALUES ('x.myshopify.com', 'X', 'USD', 'UTC', "
+            "'bbbbbbbb-0000-0000-0000-000000000000')",
+        ),
         # Staff may not create shops even in their own agency.
-        (A_STAFF, "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) "
-                  "VALUES ('x.myshopify.com', 'X', 'USD', 'UTC', "
-                  "'aaaaaaaa-0000-0000-0000-000000000000')"),
+        (
+            A_STAFF,
+            "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) "
+            "VALUES ('x.myshopify.com', 'X', 'USD', 'UTC', "
+            "'aaaaaaaa-0000-0000-0000-000000000000')",
+        ),
         # Linking yourself to another agency's shop.
-        (A_OWNER, "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES "
-                  "('00000000-0000-0000-0000-00000000000a', 'b1.myshopify.com')"),
+        (
+            A_OWNER,
+            "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES "
+            "('00000000-0000-0000-0000-00000000000a', 'b1.myshopify.com')",
+        ),
         # Linking someone else to your shop.
-        (A_OWNER, "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES "
-                  "('00000000-0000-0000-0000-00000000000b', 'a1.myshopify.com')"),
+        (
+            A_OWNER,
+            "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES "
+            "('00000000-0000-0000-0000-00000000000b', 'a1.myshopify.com')",
+        ),
         # Requesting a sync of another agency's shop.
-        (A_OWNER, "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, "
-                  "requested_by) VALUES ('b1.myshopify.com', 'SHOPIFY', 'INCREMENTAL', "
-                  "'00000000-0000-0000-0000-00000000000a')"),
+        (
+            A_OWNER,
+            "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, "
+            "requested_by) VALUES ('b1.myshopify.com', 'SHOPIFY', 'INCREMENTAL', "
+            "'00000000-0000-0000-0000-00000000000a')",
+        ),
         # Writing columns only the worker may write.
         (A_OWNER, "UPDATE app_dashboard.sync_jobs SET status = 'SUCCEEDED'"),
         (A_OWNER, "DELETE FROM app_dashboard.shops"),
-        (A_OWNER, "UPDATE app_dashboard.shops SET agency_id = "
-                  "'bbbbbbbb-0000-0000-0000-000000000000'"),
+        (
+            A_OWNER,
+            "UPDATE app_dashboard.shops SET agency_id = 'bbbbbbbb-0000-0000-0000-000000000000'",
+        ),
     ],
 )
 async def test_cross_tenant_writes_are_refused(
@@ -135,9 +155,10 @@ async def test_updates_of_invisible_rows_match_nothing(tenants: asyncpg.Connecti
             "WHERE shop_id = 'b1.myshopify.com' RETURNING id"
         )
         assert rows == []
-    assert await tenants.fetchval(
-        "SELECT name FROM app_dashboard.shops WHERE id = 'b1.myshopify.com'"
-    ) == "B1"
+    assert (
+        await tenants.fetchval("SELECT name FROM app_dashboard.shops WHERE id = 'b1.myshopify.com'")
+        == "B1"
+    )
 
 
 async def test_owner_can_do_their_own_work(tenants: asyncpg.Connection) -> None:
