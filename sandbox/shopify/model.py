@@ -1,0 +1,408 @@
+"""The Shopify sandbox's objects: the contract between the data generator and the GraphQL layer.
+
+Plain frozen dataclasses whose snake_case field names mirror the GraphQL Admin API 2026-01 names
+(the protocol layer maps `original_unit_price` → `originalUnitPriceSet`, …). Every object is a
+snapshot *as of the sandbox clock*: refunds, edits and cancellations later than `world.now()` are
+simply absent. Money is `Decimal` in the shop currency (shopMoney), already rounded to the minor
+unit; presentment money is `Order.presentment(amount)`. Ids are plain ints; the protocol layer
+renders `gid://shopify/<Type>/<id>`. Sequences are tuples so snapshots stay immutable.
+
+`taxes_included` is False everywhere (US, DE and AU shops alike): prices are net and tax lines are
+added on top, which keeps `total_price = subtotal + shipping + tax` exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+AllocationMethod = Literal["ACROSS", "EACH", "ONE"]
+TargetType = Literal["LINE_ITEM", "SHIPPING_LINE"]
+TargetSelection = Literal["ALL", "ENTITLED", "EXPLICIT"]
+ValueType = Literal["PERCENTAGE", "FIXED_AMOUNT"]
+ApplicationType = Literal["DISCOUNT_CODE", "AUTOMATIC", "MANUAL"]
+TransactionKind = Literal["SALE", "AUTHORIZATION", "CAPTURE", "REFUND", "VOID"]
+TransactionStatus = Literal["SUCCESS", "PENDING", "FAILURE"]
+RestockType = Literal["RETURN", "CANCEL", "NO_RESTOCK"]
+FinancialStatus = Literal[
+    "PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"
+]
+FulfillmentStatus = Literal["UNFULFILLED", "PARTIALLY_FULFILLED", "FULFILLED"]
+CancelReason = Literal["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"]
+CustomerState = Literal["DISABLED", "INVITED", "ENABLED", "DECLINED"]
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to the currency's minor unit (USD/EUR/AUD: cents), banker's rounding like Shopify."""
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class DiscountApplication:
+    """Order.discountApplications[index]: what the discount was; allocations say where it went."""
+
+    index: int
+    type: ApplicationType  # → DiscountCodeApplication / AutomaticDiscountApplication / Manual…
+    code: str | None  # DISCOUNT_CODE only
+    title: str  # automatic/manual title; the code again for codes
+    value_type: ValueType
+    value: Decimal  # percentage (e.g. 15.0) or a fixed amount in shop money
+    allocation_method: AllocationMethod
+    target_selection: TargetSelection
+    target_type: TargetType
+
+
+@dataclass(frozen=True)
+class DiscountAllocation:
+    """One discount application's share of one line or shipping line (order-level codes too)."""
+
+    amount: Decimal
+    discount_application_index: int
+    allocation_method: AllocationMethod
+    target_type: TargetType
+    value_type: ValueType
+    code: str | None
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    title: str
+    rate: Decimal  # 0.0725 — ratePercentage is rate * 100
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class LineItem:
+    id: int
+    title: str  # product title
+    variant_title: str | None
+    variant_id: int
+    product_id: int
+    sku: str
+    vendor: str
+    quantity: int
+    current_quantity: int  # quantity minus refunded/removed units as of now
+    original_unit_price: Decimal
+    discount_allocations: tuple[DiscountAllocation, ...]
+    tax_lines: tuple[TaxLine, ...]
+    taxable: bool
+    requires_shipping: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.title} - {self.variant_title}" if self.variant_title else self.title
+
+    @property
+    def refundable_quantity(self) -> int:
+        return self.current_quantity
+
+    @property
+    def original_total(self) -> Decimal:
+        return money(self.original_unit_price * self.quantity)
+
+    @property
+    def total_discount(self) -> Decimal:
+        return sum((a.amount for a in self.discount_allocations), ZERO)
+
+    @property
+    def discounted_total(self) -> Decimal:
+        return self.original_total - self.total_discount
+
+    @property
+    def discounted_unit_price(self) -> Decimal:
+        return money(self.discounted_total / self.quantity)
+
+    @property
+    def total_tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), ZERO)
+
+
+@dataclass(frozen=True)
+class ShippingLine:
+    id: int
+    title: str
+    code: str
+    source: str
+    original_price: Decimal
+    discount_allocations: tuple[DiscountAllocation, ...]
+    tax_lines: tuple[TaxLine, ...]
+    is_removed: bool = False
+
+    @property
+    def total_discount(self) -> Decimal:
+        return sum((a.amount for a in self.discount_allocations), ZERO)
+
+    @property
+    def discounted_price(self) -> Decimal:
+        return self.original_price - self.total_discount
+
+    @property
+    def total_tax(self) -> Decimal:
+        return sum((t.price for t in self.tax_lines), ZERO)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: int
+    kind: TransactionKind
+    status: TransactionStatus
+    gateway: str
+    amount: Decimal
+    created_at: datetime
+    processed_at: datetime
+    parent_id: int | None
+    test: bool
+    error_code: str | None = None  # e.g. CARD_DECLINED on FAILURE
+
+
+@dataclass(frozen=True)
+class RefundLineItem:
+    id: int
+    line_item_id: int
+    quantity: int
+    restock_type: RestockType
+    price: Decimal  # the line's original unit price (RefundLineItem.priceSet)
+    subtotal: Decimal  # the line's discounted total for these units (after every discount)
+    total_tax: Decimal
+
+    @property
+    def restocked(self) -> bool:
+        return self.restock_type != "NO_RESTOCK"
+
+
+@dataclass(frozen=True)
+class RefundShippingLine:
+    id: int
+    shipping_line_id: int
+    subtotal: Decimal  # subtotalAmountSet: refunded shipping, after shipping discounts
+    tax: Decimal  # taxAmountSet
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    processed_at: datetime | None
+    note: str | None
+    refund_line_items: tuple[RefundLineItem, ...]
+    refund_shipping_lines: tuple[RefundShippingLine, ...]
+    transactions: tuple[Transaction, ...]  # the REFUND transactions (also in Order.transactions)
+
+    @property
+    def total_refunded(self) -> Decimal:
+        """Money actually returned: zero for the refund record of a voided/unpaid cancellation."""
+        return sum(
+            (t.amount for t in self.transactions if t.kind == "REFUND" and t.status == "SUCCESS"),
+            ZERO,
+        )
+
+    @property
+    def line_items_subtotal(self) -> Decimal:
+        return sum((r.subtotal for r in self.refund_line_items), ZERO)
+
+    @property
+    def shipping_subtotal(self) -> Decimal:
+        return sum((s.subtotal for s in self.refund_shipping_lines), ZERO)
+
+    @property
+    def total_tax(self) -> Decimal:
+        lines = sum((r.total_tax for r in self.refund_line_items), ZERO)
+        return lines + sum((s.tax for s in self.refund_shipping_lines), ZERO)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """CustomerVisit of Order.customerJourneySummary (first/last touch with UTM parameters)."""
+
+    id: int
+    occurred_at: datetime
+    source: str
+    source_type: str | None
+    landing_page: str
+    referrer_url: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_content: str | None = None
+    utm_term: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerJourney:
+    customer_order_index: int
+    days_to_conversion: int
+    first_visit: Visit | None
+    last_visit: Visit | None
+    ready: bool = True
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    name: str
+    created_at: datetime
+    processed_at: datetime  # earlier than created_at for imported orders
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: CancelReason | None
+    closed_at: datetime | None
+    test: bool
+    email: str | None
+    customer_id: int | None
+    currency_code: str
+    presentment_currency_code: str
+    presentment_rate: Decimal  # presentment = shop money * rate (1 when the currencies match)
+    taxes_included: bool
+    source_name: str
+    tags: tuple[str, ...]
+    note: str | None
+    display_financial_status: FinancialStatus
+    display_fulfillment_status: FulfillmentStatus
+    discount_codes: tuple[str, ...]
+    discount_applications: tuple[DiscountApplication, ...]
+    line_items: tuple[LineItem, ...]
+    shipping_lines: tuple[ShippingLine, ...]
+    transactions: tuple[Transaction, ...]
+    refunds: tuple[Refund, ...]
+    customer_journey: CustomerJourney | None = None
+    deleted_at: datetime | None = None  # only ever set with iter_orders(include_deleted=True)
+
+    def presentment(self, amount: Decimal) -> Decimal:
+        return amount if self.presentment_rate == 1 else money(amount * self.presentment_rate)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def discount_code(self) -> str | None:
+        return self.discount_codes[0] if self.discount_codes else None
+
+    @property
+    def total_line_items_price(self) -> Decimal:
+        return sum((li.original_total for li in self.line_items), ZERO)
+
+    @property
+    def subtotal(self) -> Decimal:
+        """subtotalPriceSet: line items after every discount, before shipping and taxes."""
+        return sum((li.discounted_total for li in self.line_items), ZERO)
+
+    @property
+    def total_discounts(self) -> Decimal:
+        lines = sum((li.total_discount for li in self.line_items), ZERO)
+        return lines + sum((s.total_discount for s in self.shipping_lines), ZERO)
+
+    @property
+    def total_shipping(self) -> Decimal:
+        """totalShippingPriceSet after shipping discounts, so total = subtotal + shipping + tax."""
+        return sum((s.discounted_price for s in self.shipping_lines), ZERO)
+
+    @property
+    def total_tax(self) -> Decimal:
+        lines = sum((li.total_tax for li in self.line_items), ZERO)
+        return lines + sum((s.total_tax for s in self.shipping_lines), ZERO)
+
+    @property
+    def total_price(self) -> Decimal:
+        return self.subtotal + self.total_shipping + self.total_tax
+
+    @property
+    def total_received(self) -> Decimal:
+        return sum(
+            (
+                t.amount
+                for t in self.transactions
+                if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"
+            ),
+            ZERO,
+        )
+
+    @property
+    def total_refunded(self) -> Decimal:
+        return sum((r.total_refunded for r in self.refunds), ZERO)
+
+    @property
+    def net_payment(self) -> Decimal:
+        return self.total_received - self.total_refunded
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        """What the customer still owes: nothing once cancelled or fully paid."""
+        if self.cancelled_at is not None:
+            return ZERO
+        return max(ZERO, self.current_total_price - self.net_payment)
+
+    @property
+    def current_subtotal(self) -> Decimal:
+        return self.subtotal - sum((r.line_items_subtotal for r in self.refunds), ZERO)
+
+    @property
+    def current_total_discounts(self) -> Decimal:
+        """Discounts still attached to the units the customer keeps (refunded units' share off)."""
+        kept = ZERO
+        for li in self.line_items:
+            refunded = li.quantity - li.current_quantity
+            kept += li.total_discount - money(li.total_discount * refunded / li.quantity)
+        return kept + sum((s.total_discount for s in self.shipping_lines), ZERO)
+
+    @property
+    def current_shipping(self) -> Decimal:
+        return self.total_shipping - sum((r.shipping_subtotal for r in self.refunds), ZERO)
+
+    @property
+    def current_total_tax(self) -> Decimal:
+        return self.total_tax - sum((r.total_tax for r in self.refunds), ZERO)
+
+    @property
+    def current_total_price(self) -> Decimal:
+        return self.current_subtotal + self.current_shipping + self.current_total_tax
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+    updated_at: datetime
+    number_of_orders: int  # non-deleted orders placed as of now
+    amount_spent: Decimal  # net payments of those orders (received - refunded), shop money
+    currency_code: str
+    tags: tuple[str, ...]
+    state: CustomerState
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class DeletionEvent:
+    """A deleted order as 2026-01 reports it.
+
+    `deletionEvents` is deprecated and only ever covered PRODUCT and COLLECTION, so deleted orders
+    surface through `events(query: "subject_type:ORDER AND action:destroy")` as a BasicEvent:
+    action "destroy", subjectType ORDER, subjectId the order gid, createdAt the deletion time.
+    """
+
+    id: int
+    order_id: int
+    occurred_at: datetime
+    message: str
+    action: str = "destroy"
+    subject_type: str = "ORDER"
+
+    @property
+    def subject_id(self) -> int:
+        return self.order_id
+
+    @property
+    def created_at(self) -> datetime:
+        return self.occurred_at
