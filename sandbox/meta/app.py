@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
+from litestar.params import FromPath
 
 from sandbox.faults import Fault, FaultKind
 from sandbox.meta import errors, usage
@@ -221,13 +222,19 @@ def create_app(world: World) -> Litestar:
 
     @get("/{version:str}/{node:str}/{edge:str}")
     async def read_edge(
-        request: Request[Any, Any, Any], version: str, node: str, edge: str
+        request: Request[Any, Any, Any],
+        version: FromPath[str],
+        node: FromPath[str],
+        edge: FromPath[str],
     ) -> Response[bytes]:
         return await _edge(request, "GET", version, node, edge)
 
     @post("/{version:str}/{node:str}/{edge:str}", status_code=200)
     async def create_edge(
-        request: Request[Any, Any, Any], version: str, node: str, edge: str
+        request: Request[Any, Any, Any],
+        version: FromPath[str],
+        node: FromPath[str],
+        edge: FromPath[str],
     ) -> Response[bytes]:
         return await _edge(request, "POST", version, node, edge)
 
