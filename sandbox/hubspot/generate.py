@@ -1,0 +1,231 @@
+"""Deterministic CRM objects, generated lazily by index, each with its whole future planned.
+
+An object's *plan* (creation time, every later property change, archive time) is a pure function
+of (seed, shop, kind, index); its state at sandbox time folds the plan's events up to `now()`.
+So advancing the clock creates objects, moves deals through stages and archives some, with no
+mutable store. Index order is creation order, which lets search skip objects that are too old.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+from sandbox.hubspot import catalog
+from sandbox.hubspot.catalog import KINDS, PIPELINES, Kind
+from sandbox.world import ShopProfile, World
+
+WEEKDAY = (1.1, 1.15, 1.1, 1.05, 0.95, 0.35, 0.3)  # B2B: quiet weekends
+Props = tuple[tuple[str, str], ...]
+Key = tuple[int, ShopProfile, datetime]  # (seed, shop, history start): what a plan depends on
+
+
+def iso(ts: datetime) -> str:
+    """HubSpot's timestamp format: UTC, milliseconds, trailing Z."""
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _ms(ts: datetime) -> datetime:
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_offsets(seed: int, shop: ShopProfile, kind: str, ordinal: int) -> tuple[float, ...]:
+    """Sorted creation offsets (seconds into the UTC day) of one day's new objects."""
+    day = datetime.fromordinal(ordinal)
+    rng = random.Random(f"{seed}:{shop.shop_id}:hubspot:{kind}:day:{ordinal}")
+    rate = shop.orders_per_day * KINDS[kind].per_order * WEEKDAY[day.weekday()]
+    count = max(0, round(rate * rng.uniform(0.7, 1.3)))
+    return tuple(sorted(round(rng.uniform(0, 86_400), 3) for _ in range(count)))
+
+
+class Volume:
+    """How many objects of a kind exist by a given time, and when object i was created."""
+
+    def __init__(self, seed: int, shop: ShopProfile, kind: str, start: datetime) -> None:
+        self.seed, self.shop, self.kind = seed, shop, kind
+        self.first = start.toordinal()
+        self._cum = [0]  # objects created before day first + i
+        self._lock = threading.Lock()
+
+    def _offsets(self, day: int) -> tuple[float, ...]:
+        return _day_offsets(self.seed, self.shop, self.kind, self.first + day)
+
+    def _extend(self, days: int) -> None:
+        with self._lock:
+            while len(self._cum) <= days:
+                self._cum.append(self._cum[-1] + len(self._offsets(len(self._cum) - 1)))
+
+    def count_by(self, ts: datetime) -> int:
+        """Objects created at or before `ts`."""
+        day = ts.toordinal() - self.first
+        if day < 0:
+            return 0
+        self._extend(day + 1)
+        seconds = (ts - datetime.fromordinal(ts.toordinal()).replace(tzinfo=UTC)).total_seconds()
+        return self._cum[day] + bisect_right(self._offsets(day), seconds)
+
+    def created(self, index: int) -> datetime:
+        day = 0
+        while self._cum[-1] <= index:
+            if day > 40_000:
+                raise IndexError(index)
+            day += 64
+            self._extend(day)
+        day = bisect_right(self._cum, index) - 1
+        offset = self._offsets(day)[index - self._cum[day]]
+        midnight = datetime.fromordinal(self.first + day).replace(tzinfo=UTC)
+        return _ms(midnight + timedelta(seconds=offset))
+
+
+_volumes: dict[tuple[int, str, str, datetime], Volume] = {}
+_volumes_lock = threading.Lock()
+
+
+def start_of(world: World, shop: ShopProfile) -> datetime:
+    return datetime.combine(world.history_start(shop), time(0), UTC)
+
+
+def _volume(seed: int, shop: ShopProfile, kind: str, start: datetime) -> Volume:
+    key = (seed, shop.shop_id, kind, start)
+    with _volumes_lock:
+        if key not in _volumes:
+            _volumes[key] = Volume(seed, shop, kind, start)
+        return _volumes[key]
+
+
+def volume(world: World, shop: ShopProfile, kind: str) -> Volume:
+    return _volume(world.seed, shop, kind, start_of(world, shop))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An object's life: initial properties at `created`, then timed changes and an archive."""
+
+    kind: Kind
+    index: int
+    created: datetime
+    events: tuple[tuple[datetime, Props], ...]
+    archived_at: datetime | None
+    associations: tuple[tuple[str, int], ...]
+
+    @property
+    def id(self) -> str:
+        return str(self.kind.id_base + self.index)
+
+
+def _pick_earlier(rng: random.Random, vol: Volume, created: datetime) -> int | None:
+    existing = vol.count_by(created - timedelta(seconds=1))
+    return rng.randrange(existing) if existing else None
+
+
+def _deal(
+    rng: random.Random, key: Key, created: datetime
+) -> tuple[list[tuple[datetime, Props]], list[tuple[str, int]]]:
+    shop = key[1]
+    pipeline = PIPELINES[0] if rng.random() < 0.8 else PIPELINES[1]
+    amount = Decimal(catalog.DEAL_SIZE.get(shop.currency, 2000.0) * rng.lognormvariate(0, 0.5))
+    amount = amount.quantize(Decimal(1) if rng.random() < 0.6 else Decimal("0.01"))
+    company = f"{rng.choice(catalog.COMPANY_WORDS)} {rng.choice(catalog.COMPANY_SUFFIXES)}"
+    opened = pipeline.open_stages
+    initial: Props = (
+        ("amount", str(amount)),
+        ("closedate", iso(_ms(created + timedelta(days=rng.uniform(20, 90))))),
+        ("deal_currency_code", shop.currency),
+        ("dealname", f"{company} - {rng.choice(catalog.PRODUCTS)}"),
+        ("dealstage", opened[0].id),
+        ("dealtype", rng.choice(("newbusiness", "existingbusiness"))),
+        ("hubspot_owner_id", str(rng.choice((51234001, 51234002, 51234003)))),
+        ("pipeline", pipeline.id),
+    )
+    events = [(created, initial)]
+    at = created
+    for stage in (*opened[1:], pipeline.won_stage):
+        at = _ms(at + timedelta(days=rng.uniform(0.5, 14)))
+        roll = rng.random()
+        if roll < 0.12:
+            events.append((at, (("dealstage", pipeline.lost_stage.id), ("closedate", iso(at)))))
+            break
+        if roll < 0.2:
+            break  # the deal stalls in its current stage
+        change: Props = (("dealstage", stage.id),)
+        if stage.closed:
+            change += (("closedate", iso(at)),)
+        events.append((at, change))
+    if rng.random() < 0.25:
+        edited = _ms(created + timedelta(days=rng.uniform(0.2, 60)))
+        new_amount = (amount * Decimal(rng.uniform(0.7, 1.4))).quantize(Decimal("0.01"))
+        events.append((edited, (("amount", str(new_amount)),)))
+    for n in range(rng.randint(0, 2)):
+        touched = _ms(created + timedelta(days=rng.uniform(0.1, 150)))
+        events.append((touched, (("hs_next_step", f"Follow-up #{n + 1}"),)))
+    links: list[tuple[str, int]] = []
+    company_index = _pick_earlier(rng, _volume(key[0], key[1], "companies", key[2]), created)
+    if company_index is not None:
+        links.append(("companies", company_index))
+    contact_index = _pick_earlier(rng, _volume(key[0], key[1], "contacts", key[2]), created)
+    if contact_index is not None:
+        links.append(("contacts", contact_index))
+    return events, links
+
+
+def _contact(
+    rng: random.Random, key: Key, created: datetime, index: int
+) -> tuple[list[tuple[datetime, Props]], list[tuple[str, int]]]:
+    first, last = rng.choice(catalog.FIRST_NAMES), rng.choice(catalog.LAST_NAMES)
+    initial: Props = (
+        ("email", f"{first.lower()}.{last.lower()}{index}@example.com"),
+        ("firstname", first),
+        ("lastname", last),
+        ("lifecyclestage", "lead"),
+    )
+    events = [(created, initial)]
+    if rng.random() < 0.4:
+        converted = _ms(created + timedelta(days=rng.uniform(1, 120)))
+        events.append((converted, (("lifecyclestage", "customer"),)))
+    company_index = _pick_earlier(rng, _volume(key[0], key[1], "companies", key[2]), created)
+    return events, [("companies", company_index)] if company_index is not None else []
+
+
+def _company(rng: random.Random, created: datetime, index: int) -> list[tuple[datetime, Props]]:
+    word, suffix = rng.choice(catalog.COMPANY_WORDS), rng.choice(catalog.COMPANY_SUFFIXES)
+    initial: Props = (
+        ("domain", f"{word.lower()}-{suffix.lower()}-{index}.example.com"),
+        ("industry", rng.choice(catalog.INDUSTRIES)),
+        ("name", f"{word} {suffix}"),
+    )
+    events = [(created, initial)]
+    if rng.random() < 0.5:
+        touched = _ms(created + timedelta(days=rng.uniform(1, 150)))
+        events.append((touched, (("numberofemployees", str(rng.randint(5, 500))),)))
+    return events
+
+
+@functools.lru_cache(maxsize=32768)
+def _plan(key: Key, kind: str, index: int) -> Plan:
+    seed, shop, start = key
+    rng = random.Random(f"{seed}:{shop.shop_id}:hubspot:{kind}:{index}")
+    created = _volume(seed, shop, kind, start).created(index)
+    links: list[tuple[str, int]] = []
+    if kind == "deals":
+        events, links = _deal(rng, key, created)
+    elif kind == "contacts":
+        events, links = _contact(rng, key, created, index)
+    else:
+        events = _company(rng, created, index)
+    meta = KINDS[kind]
+    archived_at = None
+    if rng.random() < meta.archive_rate:
+        archived_at = _ms(created + timedelta(days=rng.uniform(1, 120)))
+    events.sort(key=lambda e: e[0])
+    return Plan(meta, index, created, tuple(events), archived_at, tuple(links))
+
+
+def plan(world: World, shop: ShopProfile, kind: str, index: int) -> Plan:
+    return _plan((world.seed, shop, start_of(world, shop)), kind, index)
