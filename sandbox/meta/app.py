@@ -216,7 +216,7 @@ def create_app(world: World) -> Litestar:
 
     @get("/{version:str}/{node:str}")
     async def read_node(
-        request: Request[Any, Any, Any], version: str, node: str
+        request: Request[Any, Any, Any], version: FromPath[str], node: FromPath[str]
     ) -> Response[bytes]:
         return await server.handle(request, "GET", version, node, "")
 
