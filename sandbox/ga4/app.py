@@ -3,7 +3,8 @@
 Routes (base URL from `sandbox.server.start(world, ["ga4"]).urls["ga4"]`):
   POST /token                                       refresh_token grant (form or JSON body)
   POST /v1beta/properties/{property_id}:runReport   Bearer access token from /token
-Faults (platform "ga4", keyed by shop id): throttle, server_error, slow, malformed and
+Faults (platform "ga4", keyed by shop id): throttle (params quota=<bucket>, exhaust=True to
+drain that bucket until it resets), server_error (status), slow (seconds), malformed and
 expired_token hit runReport; revoked_token hits whichever endpoint comes first (invalid_grant at
 /token; at runReport a 401 that also drops every access token the shop holds).
 """
@@ -95,6 +96,9 @@ class Ga4Service:
             return None
         if fault.kind is FaultKind.THROTTLE:
             name = str(fault.params.get("quota", "tokensPerHour"))
+            if fault.params.get("exhaust") and name in quota.EXHAUSTED:
+                # use the bucket up for real: refused until it resets on the sandbox clock
+                self.quota.exhaust(shop.ga4_property_id, self.world.now(), name)
             return api_error(429, quota.EXHAUSTED.get(name, quota.EXHAUSTED["tokensPerHour"]))
         if fault.kind is FaultKind.SERVER_ERROR:
             self.quota.server_error(shop.ga4_property_id, self.world.now())

@@ -74,7 +74,9 @@ class PropertyQuota:
                 self._used[(prop, name, buckets[name])] += tokens
 
     def exhaust(self, prop: str, now: datetime, name: str = "tokensPerHour") -> None:
-        """Use up a whole bucket (tests and the admin app simulate a busy property this way)."""
+        """Use up a whole bucket (the throttle fault's `exhaust` simulates a busy property)."""
+        if name not in ("tokensPerDay", "tokensPerHour", "tokensPerProjectPerHour"):
+            return
         with self._lock:
             self._used[(prop, name, self._buckets(now)[name])] = QUOTA_LIMITS[name]
 

@@ -301,3 +301,35 @@ def test_same_seed_gives_identical_bytes() -> None:
     finally:
         running.stop()
     assert different != bodies[0]
+
+
+def test_exhausted_hourly_quota_recovers_next_sandbox_hour(fresh: Client) -> None:
+    ask: dict[str, Any] = {
+        "metrics": [{"name": "sessions"}],
+        "dateRanges": [{"startDate": "yesterday", "endDate": "today"}],
+        "returnPropertyQuota": True,
+    }
+    fresh.world.faults.inject("ga4", fresh.shop.shop_id, "throttle", exhaust=True)
+    assert fresh.report(**ask).status_code == 429
+    still = fresh.report(**ask)  # no fault left: the bucket itself is empty now
+    assert still.status_code == 429
+    assert "tokens per hour" in still.json()["error"]["message"]
+    fresh.world.advance(timedelta(minutes=61))
+    fresh.token = fresh.refresh()
+    recovered = fresh.report(**ask)
+    assert recovered.status_code == 200
+    assert recovered.json()["propertyQuota"]["tokensPerHour"]["remaining"] < 40_000
+
+
+def test_slow_fault_trips_a_short_client_timeout(fresh: Client) -> None:
+    fresh.world.faults.inject("ga4", fresh.shop.shop_id, "slow", seconds=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{fresh.base}/v1beta/properties/{fresh.shop.ga4_property_id}:runReport",
+            json={
+                "metrics": [{"name": "sessions"}],
+                "dateRanges": [{"startDate": "today", "endDate": "today"}],
+            },
+            headers={"Authorization": f"Bearer {fresh.token}"},
+            timeout=0.2,
+        )
