@@ -262,3 +262,9 @@ def test_same_seed_gives_identical_bytes() -> None:
             running.stop()
     assert bodies[0] == bodies[1]
     assert bodies[0] != bodies[2]
+
+
+def test_slow_fault_trips_a_short_client_timeout(fresh: Portal) -> None:
+    fresh.world.faults.inject("hubspot", fresh.shop.shop_id, "slow", seconds=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{fresh.base}/crm/v3/objects/deals", headers=fresh.headers, timeout=0.2)
