@@ -26,6 +26,7 @@ from sandbox.faults import Fault, FaultKind
 from sandbox.meta import errors, usage
 from sandbox.meta.errors import GraphError
 from sandbox.meta.insights import AccountInsights
+from sandbox.meta.paging import encode_cursor
 from sandbox.meta.params import parse_list
 from sandbox.meta.reports import ReportRegistry, ReportRun
 from sandbox.world import ShopProfile, World
@@ -121,7 +122,7 @@ class MetaServer:
         if node.startswith("act_"):
             if node != shop.meta_ad_account_id:
                 raise errors.unsupported(verb, node)
-        else:
+        elif node != "me":
             run = self.reports.get(node, self.world.now()) if node.isdigit() else None
             if run is None or run.shop_id != shop.shop_id:
                 raise errors.unsupported(verb, node)
@@ -140,6 +141,8 @@ class MetaServer:
                 body, cost = run.node(parse_list(params.get("fields"))), 1
             else:
                 raise errors.unsupported(verb, node)
+        elif node == "me":
+            body, cost = self._me(insights, edge, method, params), 1
         elif edge == "" and method == "GET":
             body, cost = insights.account_node(parse_list(params.get("fields"))), 1
         elif edge == "insights" and method == "GET":
@@ -153,6 +156,19 @@ class MetaServer:
             raise errors.unsupported(verb, node)
         self.meter.record(outcome.account_number, cost)
         return 200, body
+
+    def _me(
+        self, insights: AccountInsights, edge: str, method: str, params: dict[str, str]
+    ) -> dict[str, Any]:
+        """The token's user and the ad accounts it can read (one per sandbox shop)."""
+        if method != "GET" or edge not in ("", "adaccounts"):
+            raise errors.unsupported(method.lower(), "me")
+        if edge == "":
+            user = str(100_000_000_000_000 + int(insights.account.number))
+            return {"id": user, "name": f"{insights.shop.name} Ads Admin"}
+        node = insights.account_node(parse_list(params.get("fields")) or ["account_id"])
+        cursor = encode_cursor(0)
+        return {"data": [node], "paging": {"cursors": {"before": cursor, "after": cursor}}}
 
     async def _fault(self, shop: ShopProfile, outcome: Outcome) -> None:
         fault: Fault | None = self.world.faults.take("meta", shop.shop_id, *REQUEST_FAULTS)
@@ -241,7 +257,7 @@ def create_app(world: World) -> Litestar:
     async def _edge(
         request: Request[Any, Any, Any], method: str, version: str, node: str, edge: str
     ) -> Response[bytes]:
-        if edge != "insights":
+        if edge not in ("insights", "adaccounts"):
             return _graph_error(server, errors.unknown_path(request.url.path))
         return await server.handle(request, method, version, node, edge)
 

@@ -364,3 +364,28 @@ def test_auth_and_routing_errors(meta: httpx.Client, world: World) -> None:
         ).status_code
         == 200
     )
+
+
+def test_me_and_its_ad_accounts(meta: httpx.Client, world: World) -> None:
+    shop = shops(world)[1]
+    me = meta.get(f"/{V}/me", params={"access_token": shop.meta_token})
+    assert me.status_code == 200
+    assert me.json()["name"] == "Berlin Botanics Ads Admin"
+    accounts = meta.get(
+        f"/{V}/me/adaccounts",
+        params={"access_token": shop.meta_token, "fields": "account_id,currency,timezone_name"},
+    ).json()
+    assert accounts["data"] == [
+        {
+            "id": shop.meta_ad_account_id,
+            "account_id": shop.meta_ad_account_id.removeprefix("act_"),
+            "currency": "EUR",
+            "timezone_name": "Europe/Berlin",
+        }
+    ]
+    assert (
+        error_of(meta.get(f"/{V}/me/insights", params={"access_token": shop.meta_token}), 400)[
+            "error_subcode"
+        ]
+        == 33
+    )
