@@ -130,32 +130,48 @@ class MetaServer:
         await self._fault(shop, outcome)
         if self.meter.percent(outcome.account_number) >= 100:
             raise errors.throttled(80000)
-        insights = AccountInsights.of(self.world, shop)
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-        if run is not None:
-            if edge == "insights" and method == "GET":
-                body = insights.run_page(run, params, origin, version)
-                cost = 1 + len(body["data"]) // 100
-            elif edge == "" and method == "GET":
-                run.poll()
-                body, cost = run.node(parse_list(params.get("fields"))), 1
-            else:
-                raise errors.unsupported(verb, node)
-        elif node == "me":
-            body, cost = self._me(insights, edge, method, params), 1
-        elif edge == "" and method == "GET":
-            body, cost = insights.account_node(parse_list(params.get("fields"))), 1
-        elif edge == "insights" and method == "GET":
-            body = insights.sync_page(params, origin, request.url.path)
-            cost = 1 + len(body["data"]) // 100
-        elif edge == "insights" and method == "POST":
-            fail = self.world.faults.take("meta", shop.shop_id, FaultKind.BULK_FAILED) is not None
-            run = insights.create_run(self.reports, params, fail)
-            body, cost = {"report_run_id": run.id}, 5
-        else:
-            raise errors.unsupported(verb, node)
+        body, cost = self._answer(request, method, version, node, edge, params, shop, run)
         self.meter.record(outcome.account_number, cost)
         return 200, body
+
+    def _answer(
+        self,
+        request: Request[Any, Any, Any],
+        method: str,
+        version: str,
+        node: str,
+        edge: str,
+        params: dict[str, str],
+        shop: ShopProfile,
+        run: ReportRun | None,
+    ) -> tuple[dict[str, Any], int]:
+        """The body for an authorized request, and its cost in usage points."""
+        insights = AccountInsights.of(self.world, shop)
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        route = (method, edge)
+        if run is not None and route == ("GET", "insights"):
+            body = insights.run_page(run, params, origin, version)
+            return body, 1 + len(body["data"]) // 100
+        if run is not None and route == ("GET", ""):
+            run.poll()
+            return run.node(parse_list(params.get("fields"))), 1
+        if run is None and node == "me":
+            return self._me(insights, edge, method, params), 1
+        if run is None and route == ("GET", ""):
+            return insights.account_node(parse_list(params.get("fields"))), 1
+        if run is None and route == ("GET", "insights"):
+            body = insights.sync_page(params, origin, request.url.path)
+            return body, 1 + len(body["data"]) // 100
+        if run is None and route == ("POST", "insights"):
+            created = insights.create_run(
+                self.reports,
+                params,
+                lambda: (
+                    self.world.faults.take("meta", shop.shop_id, FaultKind.BULK_FAILED) is not None
+                ),
+            )
+            return {"report_run_id": created.id}, 5
+        raise errors.unsupported(method.lower(), node)
 
     def _me(
         self, insights: AccountInsights, edge: str, method: str, params: dict[str, str]

@@ -7,7 +7,7 @@ to go through an async report run, as on the real API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,12 +78,13 @@ class AccountInsights:
         )
 
     def create_run(
-        self, registry: ReportRegistry, params: Mapping[str, str], fail: bool
+        self, registry: ReportRegistry, params: Mapping[str, str], fail: Callable[[], bool]
     ) -> ReportRun:
+        """Validate, then create; `fail()` (consuming a bulk_failed fault) runs only when valid."""
         now = self.world.now()
         query = self.query(params, now)
         return registry.create(
-            self.shop.shop_id, self.account.number, query, now, self.cells(query), fail
+            self.shop.shop_id, self.account.number, query, now, self.cells(query), fail()
         )
 
     def run_page(

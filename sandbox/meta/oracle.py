@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.meta.generate import PURCHASE, day_rows
+from sandbox.meta.delivery import PURCHASE
+from sandbox.meta.generate import day_rows
 from sandbox.meta.structure import account_for
 from sandbox.world import ShopProfile, World
 

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.meta.generate import ATC, CHECKOUT, PURCHASE, Delivery, rows
+from sandbox.meta.delivery import ATC, CHECKOUT, PURCHASE, Delivery
+from sandbox.meta.generate import rows
 from sandbox.meta.params import InsightsQuery
 from sandbox.meta.structure import Account, Ad
 
