@@ -70,7 +70,7 @@ def expected_orders(shop: ShopProfile, start: date, day: date) -> float:
     season = 1 + 0.2 * math.sin(2 * math.pi * (day.timetuple().tm_yday - 80) / 365)
     if (day.month == 11 and day.day >= 24) or (day.month == 12 and day.day <= 2):
         season *= 2.2
-    growth = 0.7 + 0.3 * min(1.0, (day - start).days / max(1, shop.history_days))
+    growth = 0.85 + 0.15 * min(1.0, (day - start).days / max(1, shop.history_days))
     return shop.orders_per_day * _WEEKDAY[day.weekday()] * season * growth
 
 
