@@ -97,9 +97,10 @@ def day_rows(account: Account, seed: int, day: date, as_of: datetime) -> list[Ro
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def full_day(account: Account, seed: int, day: date) -> tuple[AdDay, ...]:
-    """Every ad's final facts for one day; cached because syncs re-read the same days often."""
+    """Every ad's final facts for one day; a small cache serves the trailing windows that
+    incremental syncs and the oracle re-read (a day of a big account is ~100 kB)."""
     active = [ad for ad in account.ads if ad.runs_on(day)]
     # A campaign's budget splits over its delivering ad sets, an ad set's over its ads.
     adset_weights: dict[str, dict[str, float]] = {}
