@@ -1,5 +1,15 @@
-"""Meta Marketing API sandbox: ad-account insights (sync and async report runs) for every shop.
+"""Meta Marketing API (Graph v24.0-v26.0) sandbox: ad-account insights for every sandbox shop.
 
-`app.create_app(world)` serves the Graph API; `generate`/`structure` hold the deterministic data;
-`oracle.daily` computes the per-day totals the warehouse must match.
+Endpoints (token: `access_token` query/form param or `Authorization: Bearer|OAuth <token>`):
+- `GET  /v26.0/act_{n}`                 AdAccount node (name, currency, timezone_name, ...)
+- `GET  /v26.0/me`, `/v26.0/me/adaccounts`
+- `GET  /v26.0/act_{n}/insights`        sync insights, cursor paging (`paging.next` absolute)
+- `POST /v26.0/act_{n}/insights`        async report run -> `{"report_run_id": "<16 digits>"}`
+- `GET  /v26.0/{report_run_id}`         `async_status` / `async_percent_completion`, one step a poll
+- `GET  /v26.0/{report_run_id}/insights` the run's rows, paged like the sync edge
+
+Modules: `structure` (campaign tree), `generate` (per ad-day facts and clock visibility),
+`delivery` (additive figures by attribution window), `params`/`render`/`paging` (the protocol),
+`reports` (async runs), `usage` (rate-limit headers), `errors` (Graph error bodies), `app`
+(`create_app(world)`), `oracle` (`daily(world, shop, from, to)`).
 """

@@ -18,17 +18,24 @@ from sandbox.world import ShopProfile, World
 V = "v26.0"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world() -> World:
     return World.build(seed=7, size="tiny")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def meta(world: World) -> Iterator[httpx.Client]:
     running = server.start(world, ["meta"])
     with httpx.Client(base_url=running.urls["meta"], timeout=30) as client:
         yield client
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_faults(world: World) -> Iterator[None]:
+    world.faults.clear()
+    yield
+    world.faults.clear()
 
 
 def shop_of(world: World, index: int = 0) -> ShopProfile:
@@ -146,9 +153,9 @@ def test_slow_answers_late_and_trips_a_short_client_timeout(
     started = time.monotonic()
     assert insights(meta, shop).status_code == 200
     assert time.monotonic() - started >= 0.6
-    world.faults.inject("meta", shop.shop_id, FaultKind.SLOW, seconds=2)
+    world.faults.inject("meta", shop.shop_id, FaultKind.SLOW, seconds=0.8)
     with pytest.raises(httpx.ReadTimeout):
-        insights(meta, shop, timeout=0.3)
+        insights(meta, shop, timeout=0.2)
 
 
 def test_faults_apply_to_report_runs_of_the_shop(meta: httpx.Client, world: World) -> None:
