@@ -153,7 +153,7 @@ class MetaServer:
             body = insights.run_page(run, params, origin, version)
             return body, 1 + len(body["data"]) // 100
         if run is not None and route == ("GET", ""):
-            run.poll()
+            run.poll(self.world.now())
             return run.node(parse_list(params.get("fields"))), 1
         if run is None and node == "me":
             return self._me(insights, edge, method, params), 1

@@ -3,7 +3,8 @@
 A run snapshots the sandbox time it was created at, so its pages are stable however the clock
 moves later. Its status advances one step per poll — Job Not Started → Job Started → Job Running
 (rising percent; more steps for bigger reports) → Job Completed, or Job Failed when a
-`bulk_failed` fault was injected for the shop. Ids are 16-digit numbers like Meta's; a run
+`bulk_failed` fault was injected for the shop; a run still unfinished a sandbox day after its
+creation is Job Skipped. Ids are 16-digit numbers like Meta's; a run
 expires 30 sandbox days after creation.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from sandbox.meta.params import InsightsQuery
 
 EXPIRY = timedelta(days=30)
+STALE = timedelta(days=1)  # a run nobody polled to completion within a day is skipped
 ID_BASE = 1_571_860_060_000_000
 
 
@@ -41,12 +43,16 @@ class ReportRun:
     def _step(self) -> tuple[str, int]:
         return self.steps[min(self.polls, len(self.steps)) - 1] if self.polls else self.steps[0]
 
-    def poll(self) -> None:
+    def poll(self, now: datetime) -> None:
+        if self.status not in ("Job Completed", "Job Failed") and now - self.as_of > STALE:
+            self.steps = [("Job Skipped", 0)]
+            self.polls = 1
+            return
         self.polls += 1
 
     def node(self, fields: list[str]) -> dict[str, Any]:
         time_ref = int(self.as_of.timestamp())
-        done = self.status in ("Job Completed", "Job Failed")
+        done = self.status in ("Job Completed", "Job Failed", "Job Skipped")
         out: dict[str, Any] = {
             "id": self.id,
             "account_id": self.account_number,

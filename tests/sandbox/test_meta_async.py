@@ -65,7 +65,7 @@ def poll(client: httpx.Client, shop: ShopProfile, run_id: str) -> list[tuple[str
         assert node["id"] == run_id
         assert node["account_id"] == shop.meta_ad_account_id.removeprefix("act_")
         seen.append((node["async_status"], node["async_percent_completion"]))
-        if node["async_status"] in ("Job Completed", "Job Failed"):
+        if node["async_status"] in ("Job Completed", "Job Failed", "Job Skipped"):
             return seen
     raise AssertionError(f"report run never finished: {seen}")
 
@@ -128,7 +128,7 @@ def test_report_run_accepts_a_json_body_and_snapshots_its_time(world: World) -> 
                 f"/{V}/{shop.meta_ad_account_id}/insights",
                 {**params, "access_token": shop.meta_token, "limit": "500"},
             )
-            fresh.advance(timedelta(hours=30))
+            fresh.advance(timedelta(hours=20))
             assert poll(client, shop, run_id)[-1] == ("Job Completed", 100)
             rows = read_all(
                 client, f"/{V}/{run_id}/insights", {"access_token": shop.meta_token, "limit": "500"}
@@ -192,3 +192,25 @@ def test_fields_param_on_a_report_run(meta: httpx.Client, world: World) -> None:
         "async_status": "Job Not Started",
         "async_percent_completion": 0,
     }
+
+
+def test_a_run_left_unpolled_for_a_day_is_skipped() -> None:
+    fresh = World.build(seed=7, size="tiny")
+    running = server.start(fresh, ["meta"])
+    try:
+        with httpx.Client(base_url=running.urls["meta"], timeout=30) as client:
+            shop = next(iter(fresh.shops.values()))
+            url = f"/{V}/{shop.meta_ad_account_id}/insights"
+            body = {"access_token": shop.meta_token, **report_params(fresh, shop)}
+            run_id = client.post(url, data=body).json()["report_run_id"]
+            status = client.get(f"/{V}/{run_id}", params={"access_token": shop.meta_token})
+            assert status.json()["async_status"] == "Job Not Started"
+            fresh.advance(timedelta(days=2))
+            assert poll(client, shop, run_id) == [("Job Skipped", 0)]
+            read = client.get(f"/{V}/{run_id}/insights", params={"access_token": shop.meta_token})
+            assert read.status_code == 400
+            fresh.advance(timedelta(days=30))
+            gone = client.get(f"/{V}/{run_id}", params={"access_token": shop.meta_token})
+            assert gone.json()["error"]["error_subcode"] == 33
+    finally:
+        running.stop()
