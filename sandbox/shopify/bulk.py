@@ -99,8 +99,9 @@ class BulkOperations:
             name=f"shopify-bulk-{op.id}",
             daemon=True,
         )
+        created = self._view(op, base_url)  # rendered before the thread can move it on
         thread.start()
-        return _payload(self._view(op, base_url), [])
+        return _payload(created, [])
 
     def cancel(self, shop: ShopProfile, op_gid: str, base_url: str) -> View:
         op = self._find(shop, op_gid)
