@@ -35,7 +35,7 @@ from sandbox.shopify.views import View, customer_view, event_view, order_view
 from sandbox.world import ShopProfile, World
 
 MAX_CONCURRENT = 5
-MIN_SECONDS = 0.5  # real operations take seconds; this keeps RUNNING observable in tests
+MIN_SECONDS = 1.0  # real operations take seconds; this keeps RUNNING observable in tests
 RUNNING = ("CREATED", "RUNNING")
 
 

@@ -105,7 +105,7 @@ def test_bulk_query_rules_are_shopify_s(fresh_sandbox: FreshSandbox) -> None:
     assert "top level `node`" in top_node[0]["message"]
     assert submit(running, "")["userErrors"][0]["code"] == "INVALID"
     assert (
-        "exist"
+        "nope"
         in submit(running, "{ orders { edges { node { nope } } } }")["userErrors"][0]["message"]
     )
 
