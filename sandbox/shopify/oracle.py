@@ -14,7 +14,8 @@ Definitions (DESIGN.md §6, Shopify's "Sales over time"), all in shop money:
 - taxes: Σ tax lines (lines and shipping) on the order's day, minus refunded taxes on the
   refund's day.
 - total_sales = net_sales + shipping + taxes.
-- aov = (gross_sales - discounts) / orders, rounded to the cent; None on a day without orders.
+- aov = (gross_sales - discounts) / orders, rounded half-up to the cent (as SQL round() does);
+  None on a day without orders.
 
 It walks orders through `iter_orders_created` and sums raw fields (never the protocol layer or
 the product's SQL), so a mistake on either side shows up as a mismatch. Only what is visible at
@@ -25,12 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.shopify.days import local_day
 from sandbox.shopify.generate import iter_orders_created
-from sandbox.shopify.model import ZERO, money
+from sandbox.shopify.model import CENT, ZERO, money
 from sandbox.shopify.mutations import MAX_IMPORT_BACKDATE, MAX_MUTATION_DELAY
 from sandbox.world import ShopProfile, World
 
@@ -45,7 +46,9 @@ def _empty() -> dict[str, Decimal]:
 def _row(day: date, currency: str, orders: int, sums: dict[str, Decimal]) -> dict[str, Any]:
     net = sums["gross_sales"] - sums["discounts"] - sums["returns"]
     total = net + sums["shipping"] + sums["taxes"]
-    aov = money((sums["gross_sales"] - sums["discounts"]) / orders) if orders else None
+    aov = None
+    if orders:
+        aov = ((sums["gross_sales"] - sums["discounts"]) / orders).quantize(CENT, ROUND_HALF_UP)
     return {
         "date": day.isoformat(),
         "currency": currency,
