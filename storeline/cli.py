@@ -77,9 +77,8 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from worker.demo import main as demo_main
-
-    return demo_main(args.rest)
+    # The demo drives the product from outside (CLI, database, HTTP) and may start the sandbox.
+    os.execv(sys.executable, [sys.executable, "-m", "demo", *args.rest])  # noqa: S606
 
 
 def build_parser() -> argparse.ArgumentParser:
