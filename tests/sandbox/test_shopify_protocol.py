@@ -1,19 +1,14 @@
 """The Shopify sandbox speaks the Admin API: auth, versions, paging, cost, throttling, faults.
 
-Every test goes over real HTTP (httpx) to servers started on loopback. Until the data engineer's
-generator (`sandbox.shopify.generate`) is committed, a tiny stand-in generator is installed in
-its place (see `_standin`); the protocol under test is the same either way.
+Every test goes over real HTTP (httpx) to servers started on loopback; expectations come from
+the data generator (`sandbox.shopify.generate`) directly, not from the HTTP layer under test.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import time
-import types
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,161 +17,12 @@ import httpx
 import pytest
 
 from sandbox.server import RunningSandbox
-from sandbox.shopify import model
-from sandbox.world import ShopProfile, World
+from sandbox.shopify import generate
 from tests.fixtures.sandbox import FreshSandbox
 
 QUERIES = Path(__file__).resolve().parents[2] / "worker" / "connectors" / "shopify" / "queries"
 VERSION = "2026-01"
 SHOP = "aurora-goods.myshopify.com"
-
-
-# --- stand-in generator (only while sandbox.shopify.generate is missing) ---------------------
-
-
-def _standin_orders(world: World, shop: ShopProfile, include_deleted: bool) -> list[model.Order]:
-    now, orders = world.now(), []
-    for k in range(90):
-        created = world.anchor - timedelta(hours=30 * (80 - k) - 1)
-        if created > now:
-            break
-        oid = 100_000 + k
-        unit = Decimal("19.90") + k % 5
-        lines = tuple(
-            model.LineItem(
-                oid * 10 + n,
-                f"Item {n}",
-                None,
-                5000 + n,
-                600 + n,
-                f"SKU-{n}",
-                "Acme",
-                2,
-                2,
-                unit,
-                (),
-                (model.TaxLine("Tax", Decimal("0.1"), model.money(unit * 2 / 10)),),
-                True,
-                True,
-            )
-            for n in range(1, 3)
-        )
-        ship = (
-            model.ShippingLine(oid * 10 + 7, "Standard", "STD", "shopify", Decimal("5.00"), (), ()),
-        )
-        sale = model.Transaction(
-            oid * 10 + 8, "SALE", "SUCCESS", "bogus", Decimal("1.00"), created, created, None, False
-        )
-        refunds: tuple[model.Refund, ...] = ()
-        updated = created
-        refund_at = created + timedelta(days=2)
-        if k % 5 == 0 and refund_at <= now:
-            rli = model.RefundLineItem(
-                oid * 10 + 9, lines[0].id, 1, "RETURN", unit, unit, Decimal(0)
-            )
-            refunds = (
-                model.Refund(oid * 10 + 5, refund_at, refund_at, refund_at, None, (rli,), (), ()),
-            )
-            updated = refund_at
-        deleted = created + timedelta(days=1)
-        is_deleted = k % 11 == 3 and deleted <= now
-        if is_deleted and not include_deleted:
-            continue
-        orders.append(
-            model.Order(
-                oid,
-                f"#{1000 + k}",
-                created,
-                created,
-                max(updated, deleted if is_deleted else updated),
-                None,
-                None,
-                None,
-                k % 13 == 0,
-                f"c{k}@example.com",
-                9000 + k,
-                shop.currency,
-                shop.currency,
-                Decimal(1),
-                False,
-                "web",
-                ("vip",) if k % 3 else (),
-                None,
-                "PAID",
-                "FULFILLED",
-                (),
-                (),
-                lines,
-                ship,
-                (sale,),
-                refunds,
-                deleted_at=deleted if is_deleted else None,
-            )
-        )
-    return sorted(orders, key=lambda o: (o.updated_at, o.id))
-
-
-def _standin() -> types.ModuleType:
-    module = types.ModuleType("sandbox.shopify.generate")
-
-    def iter_orders(
-        world: World,
-        shop: ShopProfile,
-        *,
-        updated_at_min: datetime | None = None,
-        include_deleted: bool = False,
-    ) -> Iterator[model.Order]:
-        for order in _standin_orders(world, shop, include_deleted):
-            if updated_at_min is None or order.updated_at >= updated_at_min:
-                yield order
-
-    def get_order(world: World, shop: ShopProfile, order_id: int) -> model.Order | None:
-        return next((o for o in _standin_orders(world, shop, False) if o.id == order_id), None)
-
-    def iter_customers(
-        world: World, shop: ShopProfile, *, updated_at_min: datetime | None = None
-    ) -> Iterator[model.Customer]:
-        for o in _standin_orders(world, shop, False):
-            if updated_at_min is None or o.created_at >= updated_at_min:
-                yield model.Customer(
-                    o.customer_id or 0,
-                    o.email or "",
-                    "Ada",
-                    "Lovelace",
-                    o.created_at,
-                    o.created_at,
-                    1,
-                    Decimal("10.00"),
-                    shop.currency,
-                    (),
-                    "ENABLED",
-                )
-
-    def iter_deletions(
-        world: World, shop: ShopProfile, *, since: datetime | None = None
-    ) -> Iterator[model.DeletionEvent]:
-        for o in _standin_orders(world, shop, True):
-            if o.deleted_at is not None and (since is None or o.deleted_at >= since):
-                yield model.DeletionEvent(o.id + 7_000_000, o.id, o.deleted_at, "Order deleted")
-
-    module.__dict__.update(
-        iter_orders=iter_orders,
-        get_order=get_order,
-        iter_customers=iter_customers,
-        iter_deletions=iter_deletions,
-    )
-    return module
-
-
-try:
-    generate = importlib.import_module("sandbox.shopify.generate")
-    STANDIN = False
-except ImportError:
-    generate = sys.modules["sandbox.shopify.generate"] = _standin()
-    import sandbox.shopify as _package
-
-    _package.generate = generate  # type: ignore[attr-defined]
-    STANDIN = True
 
 
 # --- HTTP helpers shared with test_shopify_bulk.py -------------------------------------------
