@@ -277,7 +277,7 @@ def _financial_status(txns: Sequence[Transaction], cancelled: bool) -> Financial
     ok = [t for t in txns if t.status == "SUCCESS"]
     received = sum((t.amount for t in ok if t.kind in ("SALE", "CAPTURE")), ZERO)
     refunded = sum((t.amount for t in ok if t.kind == "REFUND"), ZERO)
-    if received == 0:
+    if not any(t.kind in ("SALE", "CAPTURE") for t in ok):  # a 0.00 sale is still paid
         if cancelled or any(t.kind == "VOID" for t in ok):
             return "VOIDED"
         return "AUTHORIZED" if any(t.kind == "AUTHORIZATION" for t in ok) else "PENDING"
