@@ -1,0 +1,90 @@
+"""Stream Shopify JSONL lines into staging_ingest.shopify_bulk_rows with COPY.
+
+Lines go to Postgres unparsed: Postgres parses the jsonb (it must anyway) and derives gid,
+typename and parent from it in generated columns, so the loader costs one escape per line and
+memory stays flat whatever the file size. The pool's jsonb codec is text-only, which rules out
+asyncpg's binary `copy_records_to_table`; batches are sent with `copy_to_table` in COPY text
+format instead (same protocol, same streaming).
+
+Line contract (what the transform reads, see schemas/core_warehouse/queries/shopify.sql): one
+JSON object per line exactly as Shopify returned it, with `id` (a gid), `__typename` when
+selected (else the gid's type is used) and `__parentId` on connection children. Refund details
+from refund_details.graphql may be loaded as `Refund` lines (`__parentId` = the Order gid, with
+refundLineItems/refundShippingLines nested) or as the nodes(ids:) Order objects themselves (an
+Order line without createdAt is read as a refund-details carrier, never as the order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+
+from storeline.sql import queries
+
+BATCH_BYTES = 1 << 20  # ~1 MiB per COPY chunk: big enough to be cheap, small enough to stay flat
+COLUMNS = ("sync_job_id", "shop_id", "line_no", "payload")
+
+
+def _escape(line: bytes) -> bytes:
+    """COPY text format: backslash, and the whitespace JSON may contain between tokens."""
+    if b"\\" in line:
+        line = line.replace(b"\\", b"\\\\")
+    if b"\t" in line or b"\r" in line:
+        line = line.replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+    return line
+
+
+async def copy_lines(
+    conn: asyncpg.Connection, *, job_id: int, shop_id: str, lines: AsyncIterator[bytes]
+) -> int:
+    """COPY every non-blank line into staging; returns how many were loaded.
+
+    Line numbers continue after the job's existing rows, so a job may load several files (a
+    partial result, then the rest; pages; refund details) and the transform still keeps the
+    last line of every gid.
+    """
+    start = await conn.fetchval(queries("staging_ingest")["shopify_next_line_no"], job_id)
+    prefix = f"{job_id}\t{shop_id}\t".encode()
+    counter = [int(start)]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        buf = bytearray()
+        async for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            counter[0] += 1
+            buf += prefix
+            buf += str(counter[0]).encode()
+            buf += b"\t"
+            buf += _escape(line)
+            buf += b"\n"
+            if len(buf) >= BATCH_BYTES:
+                yield bytes(buf)
+                buf.clear()
+        if buf:
+            yield bytes(buf)
+
+    await conn.copy_to_table(
+        "shopify_bulk_rows",
+        schema_name="staging_ingest",
+        source=chunks(),
+        columns=COLUMNS,
+        format="text",
+    )
+    return counter[0] - int(start)
+
+
+async def prune_staging(
+    conn: asyncpg.Connection, *, older_than: datetime, keep_jobs: int = 3
+) -> int:
+    """Retention: delete staging rows of finished Shopify jobs completed before `older_than`,
+    keeping every shop's last `keep_jobs` successful jobs (for re-runs and audits). Rows of jobs
+    unknown to sync_jobs are deleted too. Returns the rows deleted. Nothing is lost: the warehouse
+    keeps the latest raw JSON of every object."""
+    status = await conn.execute(
+        queries("staging_ingest")["shopify_prune_staging"], older_than, keep_jobs
+    )
+    return int(status.split()[-1])
