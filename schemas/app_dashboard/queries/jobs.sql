@@ -1,3 +1,9 @@
+-- The job engine's statements (DESIGN.md §4, research/queue-anchors.md D1–D4).
+-- Each one is a single statement over row state (status, lease_token, lease_expires_at), so it is
+-- correct behind Supabase's transaction pooler. Every write after the claim is fenced by
+-- id + lease_token + status: 0 rows means the lease was lost and the caller writes nothing.
+-- Transitions are appended to sync_job_events by a trigger (50_job_engine.sql).
+
 -- name: enqueue_job
 -- Idempotent: at most one QUEUED job per (shop, platform) — a second enqueue is a no-op
 -- (returns no row) thanks to the partial unique index sync_jobs_one_queued.
@@ -5,3 +11,253 @@ INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority, requ
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
 RETURNING id
+
+-- name: claim_jobs
+-- $1 worker_id, $2 free slots, $3 lease seconds, $4 platforms this worker can run.
+-- SKIP LOCKED in a MATERIALIZED CTE: concurrent claimers skip each other's rows instead of
+-- queueing on them, and the fence keeps the planner from updating more rows than the LIMIT.
+-- NOT EXISTS keeps a key that is already running out (one IN_PROGRESS per (shop, platform)).
+-- Returns what running the job needs (shop, cursor, sealed credential) in the same round trip.
+WITH candidates AS MATERIALIZED (
+    SELECT j.id
+    FROM app_dashboard.sync_jobs AS j
+    WHERE j.status = 'QUEUED'
+      AND j.run_after <= now()
+      AND NOT j.cancel_requested
+      AND j.platform = ANY ($4::text[])
+      AND NOT EXISTS (
+          SELECT 1 FROM app_dashboard.sync_jobs AS r
+          WHERE r.shop_id = j.shop_id AND r.platform = j.platform AND r.status = 'IN_PROGRESS')
+    ORDER BY j.priority, j.run_after, j.id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+    UPDATE app_dashboard.sync_jobs AS j
+    SET status = 'IN_PROGRESS',
+        attempts = j.attempts + 1,
+        lease_token = gen_random_uuid(),
+        lease_expires_at = now() + make_interval(secs => $3),
+        worker_id = $1,
+        started_at = now(),
+        completed_at = NULL
+    FROM candidates AS c
+    WHERE j.id = c.id AND j.status = 'QUEUED'
+    RETURNING j.id, j.shop_id, j.platform, j.job_type, j.priority, j.run_after, j.attempts,
+              j.max_attempts, j.lease_token, j.progress
+)
+SELECT claimed.id, claimed.shop_id, claimed.platform, claimed.job_type, claimed.attempts,
+       claimed.max_attempts, claimed.lease_token, claimed.progress,
+       s.currency, s.timezone,
+       coalesce(cur.watermark, '{}'::jsonb) AS watermark,
+       cred.key_id, cred.ciphertext, cred.metadata, cred.status AS credential_status
+FROM claimed
+JOIN app_dashboard.shops AS s ON s.id = claimed.shop_id
+LEFT JOIN app_dashboard.sync_cursors AS cur
+    ON cur.shop_id = claimed.shop_id AND cur.platform = claimed.platform
+LEFT JOIN app_dashboard.shop_credentials AS cred
+    ON cred.shop_id = claimed.shop_id AND cred.platform = claimed.platform
+ORDER BY claimed.priority, claimed.run_after, claimed.id
+
+-- name: heartbeat
+-- Extends the lease; also how a running job learns it was asked to cancel (D3).
+UPDATE app_dashboard.sync_jobs
+SET lease_expires_at = now() + make_interval(secs => $3)
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+RETURNING cancel_requested
+
+-- name: probe
+-- The watchdog's liveness check: the database answers at all.
+SELECT 1
+
+-- name: lock_job
+-- First statement of JobContext.fenced(): holds the job row until the connector's transaction
+-- commits, so the reaper cannot take the job away between this check and the writes.
+SELECT cancel_requested
+FROM app_dashboard.sync_jobs
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+FOR NO KEY UPDATE
+
+-- name: save_progress
+UPDATE app_dashboard.sync_jobs
+SET progress = progress || $3::jsonb
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+RETURNING id
+
+-- name: add_records
+UPDATE app_dashboard.sync_jobs
+SET records_synced = records_synced + $3
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+RETURNING id
+
+-- name: complete_jobs
+-- $1: jsonb array of {id, token, watermark (null keeps the current one)}. Marks each job
+-- SUCCEEDED and advances its cursor in the same transaction, fenced by its lease token; a row
+-- whose lease was lost matches nothing and moves no cursor. Batched: one commit for many jobs.
+-- Only the lease holder of a (shop, platform) writes its cursor, so reading the current
+-- watermark here cannot race another writer.
+WITH done AS (
+    UPDATE app_dashboard.sync_jobs AS j
+    SET status = 'SUCCEEDED', completed_at = now(), lease_token = NULL,
+        lease_expires_at = NULL, error = NULL
+    FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, token uuid, watermark jsonb)
+    WHERE j.id = d.id AND j.lease_token = d.token AND j.status = 'IN_PROGRESS'
+    RETURNING j.id, j.shop_id, j.platform, d.watermark
+),
+advanced AS (
+    INSERT INTO app_dashboard.sync_cursors AS c
+        (shop_id, platform, watermark, last_success_at, last_job_id, updated_at)
+    SELECT done.shop_id, done.platform,
+           coalesce(done.watermark,
+                    (SELECT o.watermark FROM app_dashboard.sync_cursors AS o
+                     WHERE o.shop_id = done.shop_id AND o.platform = done.platform),
+                    '{}'::jsonb),
+           now(), done.id, now()
+    FROM done
+    ON CONFLICT (shop_id, platform) DO UPDATE
+    SET watermark = EXCLUDED.watermark, last_success_at = EXCLUDED.last_success_at,
+        last_job_id = EXCLUDED.last_job_id, updated_at = EXCLUDED.updated_at
+)
+SELECT id FROM done
+
+-- name: fail_job
+-- $3 error jsonb; $4 NEEDS_REAUTH reason (null: leave the credential alone). Terminal: no retry.
+WITH failed AS (
+    UPDATE app_dashboard.sync_jobs
+    SET status = 'FAILED', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+        error = $3::jsonb
+    WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+    RETURNING shop_id, platform
+),
+reauth AS (
+    UPDATE app_dashboard.shop_credentials AS c
+    SET status = 'NEEDS_REAUTH', status_reason = $4::text, updated_at = now()
+    FROM failed
+    WHERE $4::text IS NOT NULL AND c.shop_id = failed.shop_id AND c.platform = failed.platform
+)
+SELECT count(*) AS failed FROM failed
+
+-- name: fail_expired_job
+-- The reaper's terminal case: the lease expired on the job's last allowed attempt. The expiry
+-- predicate sits in the UPDATE itself, so a heartbeat that just renewed the lease wins.
+UPDATE app_dashboard.sync_jobs
+SET status = 'FAILED', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+    error = $3::jsonb
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS' AND lease_expires_at < now()
+RETURNING id
+
+-- name: cancel_job
+-- A running job honoured its cancel request: CANCELLED, no cursor move.
+UPDATE app_dashboard.sync_jobs
+SET status = 'CANCELLED', completed_at = now(), lease_token = NULL, lease_expires_at = NULL,
+    error = $3::jsonb
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+RETURNING id
+
+-- name: absorb_queued_sibling
+-- Before a running job goes back to QUEUED, a job queued meanwhile for the same (shop, platform)
+-- is folded into it (one QUEUED per key: research D1 — a requeue must not collide). Runs in the
+-- requeue's transaction, which rolls it back if the requeue finds the lease lost.
+UPDATE app_dashboard.sync_jobs AS q
+SET status = 'CANCELLED', completed_at = now(),
+    error = jsonb_build_object('code', 'superseded', 'message', 'merged into job ' || me.id,
+                               'task', 'queue', 'retryable', false)
+FROM app_dashboard.sync_jobs AS me
+WHERE me.id = $1 AND q.shop_id = me.shop_id AND q.platform = me.platform
+  AND q.status = 'QUEUED' AND q.id <> me.id
+RETURNING q.job_type, q.priority
+
+-- name: requeue_job
+-- Back to QUEUED: a retry ($5 = 0: the attempt counts), a shutdown release ($5 = -1: the attempt
+-- is restored) or a reaped lease ($7 = true: only if the lease really expired, checked here).
+-- $3 delay seconds, $4 error (null keeps the last one), $6 job_type absorbed from a sibling.
+UPDATE app_dashboard.sync_jobs
+SET status = 'QUEUED', lease_token = NULL, lease_expires_at = NULL,
+    run_after = now() + make_interval(secs => $3),
+    error = coalesce($4::jsonb, error),
+    attempts = greatest(attempts + $5, 0),
+    job_type = CASE
+        WHEN array_position(ARRAY['INCREMENTAL', 'HISTORICAL_INIT', 'HISTORICAL_REBUILD'], $6::text)
+             > array_position(ARRAY['INCREMENTAL', 'HISTORICAL_INIT', 'HISTORICAL_REBUILD'], job_type)
+        THEN $6::text ELSE job_type END,
+    priority = least(priority, coalesce($8::smallint, priority))
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+  AND (NOT $7::boolean OR lease_expires_at < now())
+RETURNING id
+
+-- name: set_job_reason
+-- Why the next transition happens, for its sync_job_events row; transaction-local.
+SELECT set_config('storeline.job_reason', $1, true)
+
+-- name: expired_leases
+-- Reaper candidates; the UPDATEs that follow re-check expiry themselves (River #1302).
+SELECT id, lease_token, attempts, max_attempts, worker_id
+FROM app_dashboard.sync_jobs
+WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()
+ORDER BY lease_expires_at
+LIMIT $1
+
+-- name: cancel_queued_requested
+-- A job asked to cancel before any worker took it never runs.
+UPDATE app_dashboard.sync_jobs
+SET status = 'CANCELLED', completed_at = now(),
+    error = jsonb_build_object('code', 'cancelled', 'message', 'cancelled before it ran',
+                               'task', 'queue', 'retryable', false)
+WHERE status = 'QUEUED' AND cancel_requested
+RETURNING id
+
+-- name: request_cancel
+-- A queued job is cancelled at once; a running one is flagged and stops at its next check.
+UPDATE app_dashboard.sync_jobs
+SET cancel_requested = true,
+    status = CASE WHEN status = 'QUEUED' THEN 'CANCELLED' ELSE status END,
+    completed_at = CASE WHEN status = 'QUEUED' THEN now() ELSE completed_at END,
+    error = CASE WHEN status = 'QUEUED'
+                 THEN jsonb_build_object('code', 'cancelled', 'message', 'cancelled before it ran',
+                                         'task', 'queue', 'retryable', false)
+                 ELSE error END
+WHERE id = $1 AND status IN ('QUEUED', 'IN_PROGRESS')
+RETURNING status
+
+-- name: schedule_stale
+-- Enqueue a sync for every connected (shop, platform) whose last success is older than $1
+-- seconds: INCREMENTAL, or HISTORICAL_INIT if it never succeeded. Skips NEEDS_REAUTH
+-- credentials, agencies whose subscription is not active/trialing, keys with a job queued or
+-- running, and keys whose last job FAILED less than $2 seconds ago (no retry storm on a
+-- terminal error). Idempotent and safe on every replica: ON CONFLICT against the one-QUEUED index.
+INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority)
+SELECT c.shop_id, c.platform,
+       CASE WHEN cur.last_success_at IS NULL THEN 'HISTORICAL_INIT' ELSE 'INCREMENTAL' END,
+       CASE WHEN cur.last_success_at IS NULL THEN 10 ELSE 100 END
+FROM app_dashboard.shop_credentials AS c
+JOIN app_dashboard.shops AS s ON s.id = c.shop_id
+JOIN app_dashboard.agencies AS a ON a.id = s.agency_id
+LEFT JOIN app_dashboard.sync_cursors AS cur
+    ON cur.shop_id = c.shop_id AND cur.platform = c.platform
+WHERE c.status = 'OK'
+  AND a.subscription_status IN ('active', 'trialing')
+  AND (cur.last_success_at IS NULL OR cur.last_success_at < now() - make_interval(secs => $1))
+  AND NOT EXISTS (SELECT 1 FROM app_dashboard.sync_jobs AS q
+                  WHERE q.shop_id = c.shop_id AND q.platform = c.platform
+                    AND q.status = 'QUEUED')
+  AND NOT EXISTS (SELECT 1 FROM app_dashboard.sync_jobs AS r
+                  WHERE r.shop_id = c.shop_id AND r.platform = c.platform
+                    AND r.status = 'IN_PROGRESS')
+  AND NOT EXISTS (SELECT 1 FROM app_dashboard.sync_jobs AS f
+                  WHERE f.shop_id = c.shop_id AND f.platform = c.platform
+                    AND f.status = 'FAILED' AND f.completed_at > now() - make_interval(secs => $2))
+ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
+RETURNING id, shop_id, platform, job_type
+
+-- name: job_events
+SELECT id, job_id, at, from_status, to_status, attempt, worker_id, detail
+FROM app_dashboard.sync_job_events
+WHERE job_id = $1
+ORDER BY id
+
+-- name: prune_job_events
+-- Age-based pruning in bounded batches so one tick never holds long locks.
+DELETE FROM app_dashboard.sync_job_events
+WHERE id IN (SELECT id FROM app_dashboard.sync_job_events
+             WHERE at < now() - make_interval(days => $1)
+             ORDER BY at LIMIT 5000)

@@ -1,0 +1,81 @@
+"""Claiming jobs: one statement takes up to `free` runnable jobs (research D1).
+
+`FOR UPDATE SKIP LOCKED` in a MATERIALIZED CTE, a fresh lease token per job, attempts + 1 (so a
+lease that expires counts as an attempt), and the shop, cursor and sealed credential come back in
+the same round trip. The claim holds nothing after it returns: the lease lives in the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from storeline.enums import CredentialStatus, JobType, Platform
+from storeline.sql import queries
+from worker.jobs.contract import ClaimedJob, ShopInfo
+from worker.logs import log
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: ClaimedJob
+    shop: ShopInfo
+    cursor: Mapping[str, Any]
+    # The credential as stored (sealed); None when the platform is not connected.
+    key_id: str | None
+    ciphertext: bytes | None
+    metadata: Mapping[str, Any]
+    credential_status: CredentialStatus | None
+
+
+def _claim(row: asyncpg.Record) -> Claim:
+    job = ClaimedJob(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        platform=Platform(row["platform"]),
+        job_type=JobType(row["job_type"]),
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        lease_token=row["lease_token"],
+        progress=row["progress"],
+    )
+    status = row["credential_status"]
+    return Claim(
+        job=job,
+        shop=ShopInfo(id=row["shop_id"], currency=row["currency"], timezone=row["timezone"]),
+        cursor=row["watermark"],
+        key_id=row["key_id"],
+        ciphertext=row["ciphertext"],
+        metadata=row["metadata"] or {},
+        credential_status=CredentialStatus(status) if status is not None else None,
+    )
+
+
+async def claim(
+    pool: asyncpg.Pool,
+    *,
+    worker_id: str,
+    limit: int,
+    lease_seconds: float,
+    platforms: Collection[Platform],
+) -> list[Claim]:
+    """Up to `limit` jobs now leased to `worker_id`; [] when nothing is runnable."""
+    if limit <= 0 or not platforms:
+        return []
+    try:
+        rows = await pool.fetch(
+            queries("app_dashboard")["claim_jobs"],
+            worker_id,
+            limit,
+            lease_seconds,
+            [str(p) for p in platforms],
+        )
+    except asyncpg.UniqueViolationError:
+        # Cannot happen with the NOT EXISTS guard, but if it ever does it means "this key is
+        # busy", never a crash (research D1).
+        log.warning("claim_unique_violation", worker_id=worker_id)
+        return []
+    return [_claim(row) for row in rows]

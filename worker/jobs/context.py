@@ -1,0 +1,81 @@
+"""The concrete `JobContext` a connector receives: every write it offers is fenced by the lease.
+
+`fenced()` opens a transaction whose first statement locks the job row (FOR NO KEY UPDATE) and
+checks id + lease_token + status; the reaper cannot take the job away until that transaction
+ends, and a worker whose lease was lost gets `LeaseLost` instead of a connection. Keep fenced
+transactions short (a chunk, not a whole backfill): the job's heartbeat waits on the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import asyncpg
+
+from storeline.sql import queries
+from worker.errors import JobCancelled, LeaseLost
+from worker.jobs.contract import ClaimedJob, ShopInfo
+
+
+class RunContext:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        job: ClaimedJob,
+        shop: ShopInfo,
+        cursor: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+    ) -> None:
+        self.job = job
+        self.shop = shop
+        self.pool = pool
+        self.cursor = cursor
+        self.secrets = secrets
+        self.metadata = metadata
+        self.watermark: Mapping[str, Any] | None = None
+        self.cancel_requested = False
+        self.lease_lost = False
+
+    def _lost(self) -> LeaseLost:
+        self.lease_lost = True
+        return LeaseLost(f"job {self.job.id}: lease lost")
+
+    @asynccontextmanager
+    async def fenced(self) -> AsyncIterator[asyncpg.Connection]:
+        self.check_cancelled()
+        q = queries("app_dashboard")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(q["lock_job"], self.job.id, self.job.lease_token)
+            if row is None:
+                raise self._lost()
+            if row["cancel_requested"]:
+                self.cancel_requested = True
+                raise JobCancelled(f"job {self.job.id}: cancellation requested")
+            # A pooled connection proxies asyncpg.Connection; connectors only see that API.
+            yield cast(asyncpg.Connection, conn)
+
+    async def _fenced_update(self, name: str, value: Any) -> None:
+        done = await self.pool.fetchval(
+            queries("app_dashboard")[name], self.job.id, self.job.lease_token, value
+        )
+        if done is None:
+            raise self._lost()
+
+    async def save_progress(self, **progress: Any) -> None:
+        await self._fenced_update("save_progress", progress)
+
+    async def add_records(self, count: int) -> None:
+        await self._fenced_update("add_records", count)
+
+    def set_cursor(self, watermark: Mapping[str, Any]) -> None:
+        self.watermark = dict(watermark)
+
+    def check_cancelled(self) -> None:
+        if self.lease_lost:
+            raise LeaseLost(f"job {self.job.id}: lease lost")
+        if self.cancel_requested:
+            raise JobCancelled(f"job {self.job.id}: cancellation requested")

@@ -1,0 +1,80 @@
+"""Worker settings (env prefix `STORELINE_WORKER_`), built by a cached factory, never at import.
+
+Timings follow research/queue-anchors.md D2: a lease of 60-120 s renewed every lease/3 on its own
+timer, any worker reaps every ~20 s, so no job stays IN_PROGRESS past lease + reap interval.
+Tests shrink all of them to fractions of a second.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storeline.errors import ConfigError
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STORELINE_WORKER_", extra="ignore", populate_by_name=True
+    )
+
+    slots: int = Field(default=4, ge=1, le=256, description="jobs run concurrently")
+    lease_seconds: float = Field(default=90.0, gt=0)
+    heartbeat_seconds: float | None = Field(default=None, gt=0, description="default lease/3")
+    reap_interval_seconds: float = Field(default=20.0, gt=0)
+    poll_interval_seconds: float = Field(default=5.0, gt=0, description="fallback to NOTIFY")
+    grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM: finish, then release")
+    cancel_grace_seconds: float = Field(default=10.0, ge=0, description="cooperative cancel")
+    job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_cap_seconds: float = Field(default=1800.0, gt=0)
+
+    scheduler: bool = True
+    scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    max_staleness_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "MAX_STALENESS_MINUTES", "STORELINE_WORKER_MAX_STALENESS_MINUTES"
+        ),
+    )
+    # Expected job time plus one scheduler tick: enqueue this long before a shop goes stale.
+    staleness_margin_seconds: float = Field(default=240.0, ge=0)
+
+    # LISTEN needs a session: behind Supabase's transaction pooler point this at the direct or
+    # session-pooler URL, or turn `listen` off and rely on polling (research D4).
+    listen: bool = True
+    listen_url: SecretStr | None = None
+
+    # Overrides of worker.registry: "SHOPIFY=pkg.mod:factory,*=tests.jobs.fakes:FakeConnector".
+    connectors: str = ""
+    event_retention_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> WorkerSettings:
+        if self.heartbeat_interval >= self.lease_seconds:
+            raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
+        if self.backoff_cap_seconds < self.backoff_base_seconds:
+            raise ValueError("backoff_cap_seconds must be at least backoff_base_seconds")
+        return self
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
+
+    @property
+    def schedule_after_seconds(self) -> float:
+        """Enqueue an incremental once the last success is this old."""
+        return max(0.0, self.max_staleness_minutes * 60 - self.staleness_margin_seconds)
+
+
+@lru_cache
+def worker_settings() -> WorkerSettings:
+    try:
+        return WorkerSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper() or "STORELINE_WORKER_*"
+        raise ConfigError(f"invalid worker setting {field}: {first['msg']}") from None
