@@ -87,7 +87,8 @@ async def bulk_lines(
 
 async def register_shops(conn: asyncpg.Connection, shops: Iterable[ShopProfile]) -> None:
     await conn.execute(
-        "INSERT INTO app_dashboard.agencies (id, name) VALUES ($1, 'Agency') ON CONFLICT DO NOTHING",
+        "INSERT INTO app_dashboard.agencies (id, name) VALUES ($1, 'Agency')"
+        " ON CONFLICT DO NOTHING",
         AGENCY,
     )
     for shop in shops:
