@@ -114,17 +114,17 @@ async def only_job(conn: asyncpg.Connection, shop_id: str) -> int:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, every: float = 0.05
+    check: Callable[[], Awaitable[Any]], *, within: float = 10.0, every: float = 0.05
 ) -> Any:
     """Poll `check` until it returns something truthy; fail with the last value on timeout."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     value = None
     while time.monotonic() < deadline:
         value = await check()
         if value:
             return value
         await asyncio.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
+    raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
 
 
 async def status_of(conn: asyncpg.Connection, job_id: int) -> str:

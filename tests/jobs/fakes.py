@@ -42,7 +42,11 @@ class FakeConnector:
                     ctx.check_cancelled()
                 async with ctx.fenced() as conn:
                     await conn.execute(
-                        SQL["replace_chunk"], job.shop_id, job.platform, chunk, job.id,
+                        SQL["replace_chunk"],
+                        job.shop_id,
+                        job.platform,
+                        chunk,
+                        job.id,
                         job.attempts,
                     )
                 await ctx.add_records(1)

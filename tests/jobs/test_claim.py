@@ -79,8 +79,9 @@ async def test_two_workers_racing_never_run_one_key_twice(
 ) -> None:
     """Two workers, 4 slots each, 12 keys, and an enqueuer re-queuing keys while they run."""
     shops = [
-        await add_shop(jobs_db, f"race{i}", (Platform.SHOPIFY, Platform.GA4), rows=2,
-                       chunk_seconds=0.01)
+        await add_shop(
+            jobs_db, f"race{i}", (Platform.SHOPIFY, Platform.GA4), rows=2, chunk_seconds=0.01
+        )
         for i in range(6)
     ]
     settings = fast_settings(slots=4)
@@ -93,7 +94,9 @@ async def test_two_workers_racing_never_run_one_key_twice(
         enqueued = 0
         for _ in range(60):
             shop, platform = rng.choice(shops), rng.choice(["SHOPIFY", "GA4"])
-            enqueued += await jobs_db.fetchval(q, shop, platform, "INCREMENTAL", 100, None) is not None
+            enqueued += (
+                await jobs_db.fetchval(q, shop, platform, "INCREMENTAL", 100, None) is not None
+            )
             await asyncio.sleep(0.02)
 
         async def drained() -> bool:
@@ -102,10 +105,11 @@ async def test_two_workers_racing_never_run_one_key_twice(
             )
             return n == 0
 
-        await wait_until(drained, timeout=20)
+        await wait_until(drained, within=20)
     assert fakes.OVERLAPS == []
     assert one.stats["succeeded"] + two.stats["succeeded"] == 12 + enqueued
-    assert one.stats["succeeded"] > 0 and two.stats["succeeded"] > 0
+    assert one.stats["succeeded"] > 0
+    assert two.stats["succeeded"] > 0
     assert one.stats["claim_errors"] == two.stats["claim_errors"] == 0
     # The database agrees: no two IN_PROGRESS intervals of one key overlap in the event history.
     overlapping = await jobs_db.fetchval(
