@@ -18,7 +18,7 @@ from worker.jobs.contract import Connector
 ConnectorFactory = Callable[[], Connector]
 
 CONNECTORS: dict[Platform, str] = {
-    # Platform.SHOPIFY: "worker.connectors.shopify:ShopifyConnector",
+    Platform.SHOPIFY: "worker.connectors.shopify.connector:ShopifyConnector",
 }
 
 
