@@ -525,3 +525,10 @@ WHERE c.shop_id = $1 AND c.sync_job_id <> $2
 
 -- name: shopify_shop_timezone
 SELECT timezone FROM app_dashboard.shops WHERE id = $1;
+
+-- name: shopify_get_nestloop
+SELECT current_setting('enable_nestloop');
+
+-- name: shopify_set_nestloop
+-- Transaction-local (is_local = true): nothing leaks to the pooled session.
+SELECT set_config('enable_nestloop', $1, true);

@@ -51,6 +51,14 @@ class TransformResult:
         return self.rows.get("shopify_upsert_orders", 0)
 
 
+async def _hash_joins(conn: asyncpg.Connection, on: bool, default: str) -> None:
+    """Statistics never cover the rows this very transaction just loaded (and ANALYZE would
+    take a self-conflicting lock across shops), so the planner believes a job has one row and
+    picks nested loops that rescan the job per row. Steps that join a job's rows to each other
+    run with nested loops off (transaction-local); prunes keep them for their index probes."""
+    await conn.execute(queries("core_warehouse")["shopify_set_nestloop"], "off" if on else default)
+
+
 def _count(status: str) -> int:
     """Rows affected, from a command tag such as 'INSERT 0 12' or 'DELETE 3'."""
     return int(status.rsplit(" ", 1)[-1])
@@ -72,16 +80,22 @@ async def transform(conn: asyncpg.Connection, *, job_id: int, shop_id: str) -> T
     (each order's processing day and refund days, before and after the change)."""
     q = queries("core_warehouse")
     tz = await shop_timezone(conn, shop_id)
-    before = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
-    rows: dict[str, int] = {}
-    for step in _STEPS:
-        args = (job_id, shop_id, tz) if step in _WITH_TZ else (job_id, shop_id)
-        rows[step] = _count(await conn.execute(q[step], *args))
-    rows["shopify_upsert_customers"] = _count(
-        await conn.execute(q["shopify_upsert_customers"], job_id, shop_id)
-    )
-    after = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
-    orphans = int(await conn.fetchval(q["shopify_count_orphans"], job_id, shop_id))
+    async with conn.transaction():  # a savepoint inside the caller's transaction
+        default = str(await conn.fetchval(q["shopify_get_nestloop"]))
+        await _hash_joins(conn, True, default)
+        before = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
+        rows: dict[str, int] = {}
+        for step in _STEPS:
+            await _hash_joins(conn, "_prune_" not in step, default)
+            args = (job_id, shop_id, tz) if step in _WITH_TZ else (job_id, shop_id)
+            rows[step] = _count(await conn.execute(q[step], *args))
+        await _hash_joins(conn, True, default)
+        rows["shopify_upsert_customers"] = _count(
+            await conn.execute(q["shopify_upsert_customers"], job_id, shop_id)
+        )
+        after = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
+        orphans = int(await conn.fetchval(q["shopify_count_orphans"], job_id, shop_id))
+        await _hash_joins(conn, False, default)
     return TransformResult(rows=rows, dates=before | after, orphans=orphans)
 
 
@@ -108,6 +122,10 @@ async def prune_unseen(conn: asyncpg.Connection, *, shop_id: str, job_id: int) -
     """HISTORICAL_REBUILD: delete the shop's orders (with children) the job did not carry, and
     its customers if the job carried customers; returns the days the deleted orders counted on."""
     q = queries("core_warehouse")
-    days = _days(await conn.fetch(q["shopify_prune_unseen_orders"], shop_id, job_id))
-    await conn.execute(q["shopify_prune_unseen_customers"], shop_id, job_id)
+    async with conn.transaction():
+        default = str(await conn.fetchval(q["shopify_get_nestloop"]))
+        await _hash_joins(conn, True, default)
+        days = _days(await conn.fetch(q["shopify_prune_unseen_orders"], shop_id, job_id))
+        await conn.execute(q["shopify_prune_unseen_customers"], shop_id, job_id)
+        await _hash_joins(conn, False, default)
     return days
