@@ -1,12 +1,13 @@
-"""Helpers for the Shopify connector tests: settings pointed at a running sandbox, a shop row, and
-a test-only JobContext over the real database (used until the engine's runner drives jobs).
-
-The context honours the contract the way the engine does: every write is fenced by the lease
-token, progress is merged into sync_jobs.progress, and the cursor is only committed by `finish`.
+"""Helpers for the Shopify connector tests: settings pointed at a running sandbox, shops with
+credentials, and two ways to run a job: `engine(...)`, the real worker (claim, leases, heartbeats,
+completion with the cursor, NEEDS_REAUTH), and `DbJobContext`, a minimal JobContext over the same
+tables for tests that need to hold the connector itself (killing it mid-import).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,10 +18,15 @@ import asyncpg
 
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
+from storeline import credentials, db
 from storeline.enums import JobType, Platform
+from storeline.sql import queries
+from worker.connectors.shopify.connector import ShopifyConnector
 from worker.connectors.shopify.settings import ShopifySettings
 from worker.errors import LeaseLost
 from worker.jobs.contract import ClaimedJob, ShopInfo
+from worker.jobs.runner import Worker
+from worker.settings import WorkerSettings
 
 
 def sandbox_settings(running: RunningSandbox, **overrides: Any) -> ShopifySettings:
@@ -181,3 +187,96 @@ async def finish(ctx: DbJobContext) -> None:
                 ctx.watermark,
                 ctx.job.id,
             )
+
+
+# --- through the engine (worker.jobs.runner.Worker) ---------------------------------------------
+
+ENGINE: dict[str, Any] = {
+    "slots": 4,
+    "lease_seconds": 6.0,
+    "reap_interval_seconds": 0.5,
+    "poll_interval_seconds": 0.1,
+    "grace_seconds": 1.0,
+    "cancel_grace_seconds": 0.5,
+    "backoff_base_seconds": 0.05,
+    "backoff_cap_seconds": 0.2,
+    "scheduler": False,
+}
+
+
+async def connect_shop(
+    conn: asyncpg.Connection, shop: ShopProfile, token: str | None = None
+) -> int:
+    """The shop row plus its Shopify credential; saving it enqueues HISTORICAL_INIT (its id)."""
+    await create_shop(conn, shop)
+    job_id = await credentials.save(
+        conn,
+        shop_id=shop.shop_id,
+        platform=Platform.SHOPIFY,
+        secrets={"access_token": token or shop.shopify_token},
+        metadata={},
+    )
+    assert job_id is not None
+    return job_id
+
+
+async def enqueue(conn: asyncpg.Connection, shop_id: str, job_type: JobType) -> int:
+    job_id = await conn.fetchval(
+        queries("app_dashboard")["enqueue_job"], shop_id, Platform.SHOPIFY.value, job_type.value,
+        100, None,
+    )  # fmt: skip
+    assert job_id is not None
+    return int(job_id)
+
+
+async def wait_for(
+    pool: asyncpg.Pool, job_ids: list[int], statuses: tuple[str, ...], within: float = 60.0
+) -> list[asyncpg.Record]:
+    """Poll until every job is in one of `statuses`; return their rows."""
+    deadline = time.monotonic() + within
+    while True:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM app_dashboard.sync_jobs WHERE id = ANY($1::bigint[]) ORDER BY id",
+                job_ids,
+            )
+        if len(rows) == len(job_ids) and all(r["status"] in statuses for r in rows):
+            return list(rows)
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"jobs not {statuses} within {within} s: "
+                f"{[(r['id'], r['status'], r['error']) for r in rows]}"
+            )
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def engine(
+    dsn: str, running: RunningSandbox, **shopify: Any
+) -> AsyncIterator[tuple[Worker, list[ShopifyConnector]]]:
+    """The real worker (claim, leases, heartbeat, completion) running the Shopify connector
+    against the sandbox; yields it and the connectors it built (their counters)."""
+    settings = sandbox_settings(running, **shopify)
+    built: list[ShopifyConnector] = []
+
+    def factory() -> ShopifyConnector:
+        built.append(ShopifyConnector(settings))
+        return built[-1]
+
+    pool = await db.create_pool(dsn, min_size=1, max_size=12)
+    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
+    worker = Worker(
+        pool=pool,
+        engine_pool=engine_pool,
+        settings=WorkerSettings(**ENGINE),
+        connectors={Platform.SHOPIFY: factory},
+        listen_dsn=dsn,
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker, built
+    finally:
+        worker.stop(immediate=True)
+        await asyncio.wait_for(task, 30)
+        await pool.close()
+        await engine_pool.close()

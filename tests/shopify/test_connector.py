@@ -1,11 +1,11 @@
-"""The Shopify connector end to end: sandbox over HTTP → staging → warehouse → daily_revenue,
-compared with the sandbox oracle for every shop (incl. Pacific/Kiritimati)."""
+"""The Shopify connector end to end through the job engine: sandbox over HTTP → staging →
+warehouse → reporting.daily_revenue, compared with the sandbox oracle for every shop (incl.
+Pacific/Kiritimati), plus the failure paths the engine must see as structured job errors."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import pytest
@@ -15,18 +15,17 @@ from sandbox.world import ShopProfile
 from storeline.enums import JobType
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import (
-    DbJobContext,
-    create_shop,
-    finish,
-    make_context,
+    connect_shop,
+    engine,
+    enqueue,
     sandbox_settings,
+    wait_for,
 )
 from tests.shopify.revenue_check import revenue_mismatches
 from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.connector import ShopifyConnector
-from worker.errors import CredentialError
 
 LIST_OPS = "query Ops { bulkOperations(first: 50) { edges { node { id query } } } }"
+DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
 @pytest.fixture
@@ -34,137 +33,133 @@ def running(fresh_sandbox: FreshSandbox) -> RunningSandbox:
     return fresh_sandbox(platforms=["shopify"])
 
 
-async def run_job(
-    pool: asyncpg.Pool,
-    running: RunningSandbox,
-    shop: ShopProfile,
-    job_type: JobType,
-    **settings: Any,
-) -> DbJobContext:
-    ctx = await make_context(pool, shop, job_type)
-    await ShopifyConnector(sandbox_settings(running, **settings)).run(ctx)
-    await finish(ctx)
-    return ctx
-
-
-async def all_mismatches(pool: asyncpg.Pool, running: RunningSandbox) -> list[str]:
-    async with pool.acquire() as conn:
-        found: list[str] = []
-        for shop in running.world.shops.values():
-            found += await revenue_mismatches(conn, running.world, shop)
-        return found
-
-
-async def setup_shops(pool: asyncpg.Pool, running: RunningSandbox) -> list[ShopProfile]:
-    shops = list(running.world.shops.values())
+async def mismatches(
+    pool: asyncpg.Pool, running: RunningSandbox, shops: list[ShopProfile]
+) -> list[str]:
+    found: list[str] = []
     async with pool.acquire() as conn:
         for shop in shops:
-            await create_shop(conn, shop)
-    return shops
+            found += await revenue_mismatches(conn, running.world, shop)
+    return found
+
+
+async def succeeded(pool: asyncpg.Pool, job_ids: list[int], within: float = 60.0) -> None:
+    rows = await wait_for(pool, job_ids, DONE, within)
+    assert [r["status"] for r in rows] == ["SUCCEEDED"] * len(rows), [r["error"] for r in rows]
 
 
 async def test_backfill_and_incrementals_match_the_oracle(
-    pool: asyncpg.Pool, running: RunningSandbox
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:
-    shops = await setup_shops(pool, running)
-    await asyncio.gather(*(run_job(pool, running, s, JobType.HISTORICAL_INIT) for s in shops))
-    assert await all_mismatches(pool, running) == []
-
-    # Small windows go page by page; page_limit=2 forces the bulk takeover on the long one.
-    for advance, limit in (
-        (timedelta(hours=20), 20),
-        (timedelta(days=6), 2),
-        (timedelta(days=2), 20),
-    ):
-        running.world.advance(advance)
-        await asyncio.gather(
-            *(run_job(pool, running, s, JobType.INCREMENTAL, page_limit=limit) for s in shops)
-        )
-        assert await all_mismatches(pool, running) == [], f"after {advance}"
+    shops = list(running.world.shops.values())
     async with pool.acquire() as conn:
+        jobs = [await connect_shop(conn, shop) for shop in shops]
+    async with engine(db_dsn, running, page_limit=20):
+        await succeeded(pool, jobs)
+        assert await mismatches(pool, running, shops) == []
+        for advance in (timedelta(hours=20), timedelta(days=2)):
+            running.world.advance(advance)
+            async with pool.acquire() as conn:
+                jobs = [await enqueue(conn, s.shop_id, JobType.INCREMENTAL) for s in shops]
+            await succeeded(pool, jobs)
+            assert await mismatches(pool, running, shops) == [], f"after {advance}"
+    # A long window: page_limit=2 makes the pages hand over to a bulk export mid-window.
+    running.world.advance(timedelta(days=6))
+    async with engine(db_dsn, running, page_limit=2) as (_, built), pool.acquire() as conn:
+        jobs = [await enqueue(conn, s.shop_id, JobType.INCREMENTAL) for s in shops]
+        await succeeded(pool, jobs)
+        assert all(c.last_run and c.last_run.exporter.submitted for c in built)
+        assert await mismatches(pool, running, shops) == []
         deleted = await conn.fetchval(
             "SELECT count(*) FROM core_warehouse.orders WHERE deleted_at IS NOT NULL"
+        )
+        records = await conn.fetchval(
+            "SELECT min(records_synced) FROM app_dashboard.sync_jobs WHERE status = 'SUCCEEDED'"
         )
         cursor = await conn.fetchval(
             "SELECT watermark FROM app_dashboard.sync_cursors WHERE shop_id = $1", shops[0].shop_id
         )
     assert deleted > 0  # the deletion feed really was exercised
-    assert cursor["orders_updated_at"] > "2026-11-0"
+    assert records > 0
+    assert cursor["orders_updated_at"] >= "2026-11-09"  # Shopify's clock, not the worker's
 
 
-async def test_a_job_killed_mid_import_resumes_the_persisted_operation(
-    pool: asyncpg.Pool, running: RunningSandbox
+async def test_a_worker_killed_mid_import_resumes_the_persisted_operation(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:
     shop = running.world.shops["kiri-surf.myshopify.com"]
-    await create_shop_one(pool, shop)
-    first = await make_context(pool, shop, JobType.HISTORICAL_INIT)
-    task = asyncio.create_task(ShopifyConnector(sandbox_settings(running)).run(first))
-    persisted = None
-    while persisted is None:
-        await asyncio.sleep(0.02)
-        async with pool.acquire() as conn:
-            progress = await conn.fetchval(
-                "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", first.job.id
-            )
-        persisted = (progress.get("bulk_orders") or {}).get("op")
-    task.cancel()  # the worker process dies mid-import
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-    second = await make_context(pool, shop, JobType.HISTORICAL_INIT, job_id=first.job.id)
-    assert second.job.progress["bulk_orders"]["op"] == persisted
-    await ShopifyConnector(sandbox_settings(running)).run(second)
-    await finish(second)
+    async with pool.acquire() as conn:
+        job = await connect_shop(conn, shop)
+    async with engine(db_dsn, running):  # stopped at once while the bulk operation runs
+        while True:
+            await asyncio.sleep(0.02)
+            async with pool.acquire() as conn:
+                progress = await conn.fetchval(
+                    "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", job
+                )
+            persisted = (progress.get("bulk_orders") or {}).get("op")
+            if persisted:
+                break
+    async with engine(db_dsn, running) as (_, built):
+        await succeeded(pool, [job])
+    assert built[0].last_run is not None
+    assert built[0].last_run.exporter.submitted == 1  # customers only: orders were re-polled
     async with pool.acquire() as conn:
         progress = await conn.fetchval(
-            "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", first.job.id
+            "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", job
         )
         assert progress["bulk_orders"]["last_op"] == persisted
         assert await revenue_mismatches(conn, running.world, shop) == []
     async with ShopifyClient(shop.shop_id, shop.shopify_token, sandbox_settings(running)) as c:
         ops = (await c.graphql(LIST_OPS)).data["bulkOperations"]["edges"]
-    assert sum("orders(" in e["node"]["query"] for e in ops) == 1  # re-polled, not resubmitted
-
-
-async def create_shop_one(pool: asyncpg.Pool, shop: ShopProfile) -> None:
-    async with pool.acquire() as conn:
-        await create_shop(conn, shop)
+    assert sum("orders(" in e["node"]["query"] for e in ops) == 1
 
 
 async def test_throttling_5xx_and_a_failed_bulk_operation_still_match(
-    pool: asyncpg.Pool, running: RunningSandbox
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:
     shop = running.world.shops["aurora-goods.myshopify.com"]
-    await create_shop_one(pool, shop)
     faults = running.world.faults
     faults.inject("shopify", shop.shop_id, "throttle", times=3)
     faults.inject("shopify", shop.shop_id, "server_error", times=3, status=502)
     faults.inject("shopify", shop.shop_id, "bulk_failed", after_lines=700)
-    ctx = await run_job(pool, running, shop, JobType.HISTORICAL_INIT, partial_overlap_roots=20)
+    async with pool.acquire() as conn:
+        job = await connect_shop(conn, shop)
+    async with engine(db_dsn, running, partial_overlap_roots=20) as (_, built):
+        await succeeded(pool, [job])
+    assert built[0].last_run is not None
+    assert built[0].last_run.client.throttled >= 3
     async with pool.acquire() as conn:
         progress = await conn.fetchval(
-            "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", ctx.job.id
+            "SELECT progress FROM app_dashboard.sync_jobs WHERE id = $1", job
         )
-        assert "updated_at:>=" in progress["bulk_orders"]["search"]  # partial data was used
+        assert "updated_at:>=" in progress["bulk_orders"]["search"]  # partial data was kept
         assert await revenue_mismatches(conn, running.world, shop) == []
 
 
-async def test_an_expired_token_fails_without_moving_the_cursor(
-    pool: asyncpg.Pool, running: RunningSandbox
+async def test_an_expired_token_fails_the_job_and_marks_the_credential(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:
     shop = running.world.shops["berlin-botanics.myshopify.com"]
-    await create_shop_one(pool, shop)
-    await run_job(pool, running, shop, JobType.HISTORICAL_INIT)
     async with pool.acquire() as conn:
-        before = await conn.fetchval("SELECT watermark FROM app_dashboard.sync_cursors")
-    running.world.advance(timedelta(days=1))
-    running.world.faults.inject("shopify", shop.shop_id, "expired_token", times=None)
-    ctx = await make_context(pool, shop, JobType.INCREMENTAL)
-    with pytest.raises(CredentialError) as caught:
-        await ShopifyConnector(sandbox_settings(running)).run(ctx)
-    assert caught.value.code == "shopify_unauthorized"
-    assert shop.shopify_token not in str(caught.value)
-    assert ctx.watermark is None
+        first = await connect_shop(conn, shop)
+    async with engine(db_dsn, running):
+        await succeeded(pool, [first])
+        async with pool.acquire() as conn:
+            before = await conn.fetchval("SELECT watermark FROM app_dashboard.sync_cursors")
+            running.world.advance(timedelta(days=1))
+            running.world.faults.inject("shopify", shop.shop_id, "expired_token", times=None)
+            job = await enqueue(conn, shop.shop_id, JobType.INCREMENTAL)
+        (row,) = await wait_for(pool, [job], DONE)
+    assert row["status"] == "FAILED"
+    assert row["error"]["code"] == "shopify_unauthorized"
+    assert row["error"]["retryable"] is False
+    assert row["attempts"] == 1  # terminal: never retried
+    assert shop.shopify_token not in str(row["error"])
     async with pool.acquire() as conn:
+        status = await conn.fetchval(
+            "SELECT status FROM app_dashboard.shop_credentials WHERE shop_id = $1", shop.shop_id
+        )
         after = await conn.fetchval("SELECT watermark FROM app_dashboard.sync_cursors")
+    assert status == "NEEDS_REAUTH"
     assert after == before

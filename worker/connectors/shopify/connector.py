@@ -12,7 +12,9 @@ finished exports and re-polls a running one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -36,6 +38,7 @@ class ShopifyConnector:
 
     def __init__(self, settings: ShopifySettings | None = None) -> None:
         self._settings = settings
+        self.last_run: ShopifySync | None = None  # the latest run's counters (tests, bench)
 
     async def run(self, ctx: JobContext) -> None:
         settings = self._settings or shopify_settings()
@@ -43,7 +46,8 @@ class ShopifyConnector:
         if not isinstance(token, str) or not token:
             raise CredentialError("no Shopify access token is stored", code="shopify_no_token")
         async with ShopifyClient(ctx.shop.id, token, settings) as client:
-            await ShopifySync(ctx, client, settings).run()
+            self.last_run = ShopifySync(ctx, client, settings)
+            await self.last_run.run()
 
 
 class ShopifySync:
@@ -63,11 +67,20 @@ class ShopifySync:
             check_cancelled=ctx.check_cancelled,
         )
         self.deletions: list[Deletion] = []
+        self.timings: dict[str, float] = {}  # phase → seconds, for logs and bench/backfill.py
+
+    @asynccontextmanager
+    async def _phase(self, name: str) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
     async def run(self) -> None:
         historical = self.ctx.job.job_type != JobType.INCREMENTAL
         watermark = await (self._historical() if historical else self._incremental())
-        async with self.ctx.fenced() as conn:
+        async with self._phase("transform"), self.ctx.fenced() as conn:
             result = await transform.transform(
                 conn, job_id=self.ctx.job.id, shop_id=self.ctx.shop.id
             )
@@ -76,7 +89,7 @@ class ShopifySync:
                 dates |= await transform.prune_unseen(
                     conn, shop_id=self.ctx.shop.id, job_id=self.ctx.job.id
                 )
-            for deleted_at, ids in _by_time([]):
+            for deleted_at, ids in _by_time(self.deletions):
                 dates |= await transform.apply_deletions(
                     conn, shop_id=self.ctx.shop.id, order_ids=ids, deleted_at=deleted_at
                 )
@@ -84,9 +97,12 @@ class ShopifySync:
         self.ctx.set_cursor(watermark)
 
     async def _historical(self) -> dict[str, str]:
-        orders = await self.exporter.export("orders", "bulk_orders", "")
-        customers = await self.exporter.export("customers", "bulk_customers", "")
-        await self._refund_details()
+        async with self._phase("orders"):
+            orders = await self.exporter.export("orders", "bulk_orders", "")
+        async with self._phase("customers"):
+            customers = await self.exporter.export("customers", "bulk_customers", "")
+        async with self._phase("refunds"):
+            await self._refund_details()
         return {
             "orders_updated_at": iso(orders.started_at),
             "customers_updated_at": iso(customers.started_at),
@@ -149,7 +165,7 @@ class ShopifySync:
         return _latest(None, newest, export.started_at), True
 
     async def _refund_details(self) -> None:
-        if True:
+        if self.progress.get("refunds", {}).get("done"):
             return
         ids = refunded_order_ids(self.ctx.pool, self.ctx.job.id)
         lines = refund_detail_lines(self.client, self.settings, ids, self.ctx.check_cancelled)

@@ -1,0 +1,217 @@
+"""HISTORICAL_INIT of a ~100k-order sandbox shop, end to end over HTTP: wall time (goal < 60 s on
+2 cores), per phase, and the worker's peak RSS.
+
+The sandbox runs as its own process (`python -m sandbox --size bench`, so its JSONL writer does
+not share this process's GIL), Postgres is a throwaway embedded server (or DATABASE_URL's, into a
+scratch database), and the job runs through the connector exactly as the worker runs it.
+
+    python bench/backfill.py [--shop aurora-goods] [--size bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psycopg
+
+from storeline import db, embedded, migrate
+from storeline.dsn import with_database
+from storeline.enums import JobType, Platform
+from worker.connectors.shopify.connector import ShopifyConnector
+from worker.connectors.shopify.settings import ShopifySettings
+from worker.errors import LeaseLost
+from worker.jobs.contract import ClaimedJob, ShopInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BenchContext:
+    """The JobContext contract over the real tables (fenced writes, merged progress)."""
+
+    def __init__(self, pool: asyncpg.Pool, job: ClaimedJob, shop: ShopInfo, token: str) -> None:
+        self.pool = pool
+        self.job = job
+        self.shop = shop
+        self.cursor: Mapping[str, Any] = {}
+        self.secrets = {"access_token": token}
+        self.metadata: Mapping[str, Any] = {}
+        self.watermark: Mapping[str, Any] | None = None
+
+    @asynccontextmanager
+    async def fenced(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            owned = await conn.fetchval(
+                "SELECT 1 FROM app_dashboard.sync_jobs WHERE id = $1 AND lease_token = $2 "
+                "FOR UPDATE",
+                self.job.id,
+                self.job.lease_token,
+            )
+            if owned is None:
+                raise LeaseLost()
+            yield conn
+
+    async def save_progress(self, **progress: Any) -> None:
+        async with self.fenced() as conn:
+            await conn.execute(
+                "UPDATE app_dashboard.sync_jobs SET progress = progress || $2::jsonb WHERE id = $1",
+                self.job.id,
+                progress,
+            )
+
+    async def add_records(self, count: int) -> None:
+        async with self.fenced() as conn:
+            await conn.execute(
+                "UPDATE app_dashboard.sync_jobs SET records_synced = records_synced + $2 "
+                "WHERE id = $1",
+                self.job.id,
+                count,
+            )
+
+    def set_cursor(self, watermark: Mapping[str, Any]) -> None:
+        self.watermark = watermark
+
+    def check_cancelled(self) -> None:
+        return None
+
+
+def start_sandbox(size: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--size", size],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        found = re.match(r"\s+shopify\s+(http://\S+)", line)
+        if found:
+            return proc, found.group(1)
+        if time.monotonic() > deadline:
+            break
+    proc.terminate()
+    raise SystemExit("the sandbox did not report its Shopify URL")
+
+
+def scratch_database() -> tuple[str, str, str]:
+    admin = os.environ.get("DATABASE_URL") or embedded.start(
+        Path(tempfile.gettempdir()) / "storeline-bench-pg"
+    )
+    name = f"bench_backfill_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = with_database(admin, name)
+    migrate.upgrade(dsn)
+    return admin, name, dsn
+
+
+async def run(dsn: str, base: str, handle: str) -> dict[str, Any]:
+    from sandbox.world import World  # the bench knows the sandbox's shops; the product never does
+
+    world = World.build(size="bench")
+    shop = world.shops[f"{handle}.myshopify.com"]
+    pool = await db.create_pool(dsn, min_size=1, max_size=4)
+    token = uuid.uuid4()
+    async with pool.acquire() as conn:
+        agency = await conn.fetchval(
+            "INSERT INTO app_dashboard.agencies (name) VALUES ('Bench') RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            shop.shop_id,
+            shop.name,
+            shop.currency,
+            shop.timezone,
+            agency,
+        )
+        job_id = await conn.fetchval(
+            "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, status, attempts, "
+            "lease_token, lease_expires_at, started_at) VALUES ($1, 'SHOPIFY', "
+            "'HISTORICAL_INIT', 'IN_PROGRESS', 1, $2, now() + interval '1 hour', now()) "
+            "RETURNING id",
+            shop.shop_id,
+            token,
+        )
+    job = ClaimedJob(
+        job_id, shop.shop_id, Platform.SHOPIFY, JobType.HISTORICAL_INIT, 1, 6, token, {}
+    )
+    ctx = BenchContext(
+        pool, job, ShopInfo(shop.shop_id, shop.currency, shop.timezone), shop.shopify_token
+    )
+    settings = ShopifySettings(base_url=f"{base}/shops/{{handle}}", poll_max_seconds=1.0)
+    connector = ShopifyConnector(settings)
+    started = time.perf_counter()
+    try:
+        await connector.run(ctx)
+    finally:
+        if connector.last_run is not None:
+            print(f"  phases so far: {connector.last_run.timings}", flush=True)
+    wall = time.perf_counter() - started
+    async with pool.acquire() as conn:
+        counts = {
+            table: await conn.fetchval(f"SELECT count(*) FROM core_warehouse.{table}")
+            for table in ("orders", "order_line_items", "refunds", "refund_line_items", "customers")
+        }
+        records = await conn.fetchval(
+            "SELECT records_synced FROM app_dashboard.sync_jobs WHERE id = $1", job_id
+        )
+    await pool.close()
+    sync = connector.last_run
+    assert sync is not None
+    return {
+        "wall": wall,
+        "timings": sync.timings,
+        "requests": sync.client.requests,
+        "throttled": sync.client.throttled,
+        "records": records,
+        "counts": counts,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shop", default="aurora-goods")
+    parser.add_argument("--size", default="bench")
+    args = parser.parse_args()
+    admin, name, dsn = scratch_database()
+    proc, base = start_sandbox(args.size)
+    try:
+        result = asyncio.run(run(dsn, base, args.shop))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    counts = result["counts"]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"HISTORICAL_INIT {args.shop} (size {args.size}), cores: {os.cpu_count()}")
+    print(f"  wall time          {result['wall']:8.1f} s   (goal < 60 s)")
+    for phase, seconds in result["timings"].items():
+        print(f"    {phase:<16} {seconds:8.1f} s")
+    rate = counts["orders"] / result["wall"]
+    print(f"  orders             {counts['orders']:8d}   ({rate:,.0f} orders/s)")
+    print(f"  line items         {counts['order_line_items']:8d}")
+    print(f"  refunds / lines    {counts['refunds']:8d} / {counts['refund_line_items']}")
+    print(f"  customers          {counts['customers']:8d}")
+    print(f"  staged lines       {result['records']:8d}")
+    print(f"  API requests       {result['requests']:8d}   throttled {result['throttled']}")
+    print(f"  worker peak RSS    {rss:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
