@@ -3,7 +3,8 @@
 The operation id is saved in the job's progress *before* polling starts, so a worker that dies
 (or loses its lease) hands the next attempt an id to re-poll instead of a new export to wait for.
 The progress entry per export (`bulk_<key>`) is:
-  {"op": gid | null, "search": str, "started_at": iso, "attempts": n, "lines": n, "done": bool}
+  {"op": gid | null, "search": str, "started_at": iso, "attempts": n, "lines": n, "done": bool,
+   "last_op": the operation whose file completed the export}
 `started_at` is the server's createdAt of the first operation of the export: every object
 updated before it is in the result, so it is the export's safe watermark.
 
@@ -75,20 +76,12 @@ class BulkExporter:
     async def export(self, key: str, name: str, search: str) -> ExportResult:
         """Export `queries/<name>.graphql` filtered by `search` into staging, resumably."""
         progress_key = f"bulk_{key}"
-        state: dict[str, Any] = dict(self.progress.get(progress_key) or {})
+        state = await self.start(key, name, search)
         if state.get("done"):
             return ExportResult(int(state["lines"]), parse_time(state["started_at"]))
-        state.setdefault("search", search)
-        state.setdefault("attempts", 0)
-        state.setdefault("lines", 0)
-        state.setdefault("op", None)
         while True:
             if state["op"] is None:
-                op = await self._submit(bulk_query(name, state["search"]))
-                state["op"] = op["id"]
-                state.setdefault("started_at", op["createdAt"])
-                state["attempts"] += 1
-                await self._persist(progress_key, state)
+                state = await self._submit_into(progress_key, name, state)
             final = await self._poll(state["op"])
             status = final.get("status")
             if status == "COMPLETED":
@@ -117,6 +110,28 @@ class BulkExporter:
                     code="shopify_bulk_failed",
                 )
             await self._persist(progress_key, state)
+
+    async def start(self, key: str, name: str, search: str) -> dict[str, Any]:
+        """Submit the export's operation unless one is persisted (or the export is done), so
+        several exports can run on Shopify's side while this job loads them one by one."""
+        progress_key = f"bulk_{key}"
+        state: dict[str, Any] = dict(self.progress.get(progress_key) or {})
+        if state.get("done"):
+            return state
+        state.setdefault("search", search)
+        state.setdefault("attempts", 0)
+        state.setdefault("lines", 0)
+        state.setdefault("op", None)
+        if state["op"] is None:
+            state = await self._submit_into(progress_key, name, state)
+        return state
+
+    async def _submit_into(self, key: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+        op = await self._submit(bulk_query(name, state["search"]))
+        state = {**state, "op": op["id"], "attempts": state["attempts"] + 1}
+        state.setdefault("started_at", op["createdAt"])
+        await self._persist(key, state)  # before any polling: a restart re-polls this id
+        return state
 
     async def _persist(self, key: str, state: dict[str, Any]) -> None:
         self.progress[key] = dict(state)

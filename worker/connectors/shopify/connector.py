@@ -97,6 +97,10 @@ class ShopifySync:
         self.ctx.set_cursor(watermark)
 
     async def _historical(self) -> dict[str, str]:
+        # Both operations run on Shopify's side at once (2026-01 allows five per shop); staging
+        # loads them one after the other (a job's line numbers are allocated per COPY).
+        await self.exporter.start("orders", "bulk_orders", "")
+        await self.exporter.start("customers", "bulk_customers", "")
         async with self._phase("orders"):
             orders = await self.exporter.export("orders", "bulk_orders", "")
         async with self._phase("customers"):
