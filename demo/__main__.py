@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rich.columns import Columns
 from rich.console import Console
 from rich.live import Live
 
@@ -67,7 +68,6 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
         shops = sandbox.admin("GET", "/_sandbox/shops")["shops"]
         shop_ids = [s["shop_id"] for s in shops]
         names = {s["shop_id"]: s["name"] for s in shops}
-        first_job = await conn.fetchval(QUERIES["demo_first_job_id"])
 
         connected = {
             (r["shop_id"], r["platform"])
@@ -92,12 +92,15 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
                     )
             console.print("[bold]Rerun[/]: sandbox clock moved to now; incremental syncs queued")
 
+        watched = [
+            r["id"] for r in await conn.fetch(QUERIES["demo_live_jobs"], shop_ids, list(PLATFORMS))
+        ]
         worker = worker_process.start(sandbox.urls, slots=args.slots)
         started = time.monotonic()
-        expected = len(shop_ids) * len(PLATFORMS)
+        expected = len(watched)
         with Live(console=console, refresh_per_second=4) as live:
             while True:
-                rows = await conn.fetch(QUERIES["demo_jobs"], shop_ids, list(PLATFORMS), first_job)
+                rows = await conn.fetch(QUERIES["demo_jobs"], watched)
                 live.update(progress.job_table(rows, names, time.monotonic() - started))
                 if progress.all_finished(rows, expected):
                     break
@@ -123,8 +126,11 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             )["days"]
             summaries.append({**shop, "ours": ours, "oracle": oracle, "window": window})
         console.print()
-        for summary in summaries:
-            console.print(report.revenue_table([summary], summary["window"]))
+        console.print(
+            "[bold]Last 30 days of revenue, Storeline vs Shopify's sales-report "
+            "definitions computed independently by the sandbox[/]"
+        )
+        console.print(Columns([report.revenue_table(s, s["window"]) for s in summaries]))
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         if failed or mismatched:

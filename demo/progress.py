@@ -8,6 +8,11 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+_JOB = {
+    "HISTORICAL_INIT": "backfill",
+    "HISTORICAL_REBUILD": "rebuild",
+    "INCREMENTAL": "incremental",
+}
 _STYLE = {
     "QUEUED": "yellow",
     "IN_PROGRESS": "cyan",
@@ -34,12 +39,13 @@ def job_table(rows: Sequence[Any], names: dict[str, str], elapsed: float) -> Tab
         table.add_row(
             names.get(row["shop_id"], row["shop_id"]),
             row["platform"],
-            row["job_type"],
+            _JOB.get(row["job_type"], row["job_type"]),
             Text(row["status"], style=_STYLE.get(row["status"], "")),
             f"{row['records_synced']:,}",
-            str(row["attempts"]),
             f"{float(row['seconds'] or 0):,.1f} s",
-            Text(row["error_code"] or "", style="red"),
+            Text(row["error_code"] or "", style="red")
+            if not row["attempts"] or row["attempts"] <= 1
+            else Text(f"{row['error_code'] or ''} (attempt {row['attempts']})", style="red"),
         )
     return table
 

@@ -1,16 +1,17 @@
+-- name: demo_live_jobs
+-- The queued or running jobs of the demo's shops: the ones the demo waits for.
+SELECT id FROM app_dashboard.sync_jobs
+WHERE shop_id = ANY($1::text[]) AND platform = ANY($2::text[])
+  AND status IN ('QUEUED', 'IN_PROGRESS')
+
 -- name: demo_jobs
--- The newest job of each (shop, platform) the demo cares about, for the progress display.
-SELECT DISTINCT ON (j.shop_id, j.platform)
-       j.shop_id, j.platform, j.job_type, j.status, j.records_synced, j.attempts,
+SELECT j.shop_id, j.platform, j.job_type, j.status, j.records_synced, j.attempts,
        j.error ->> 'code' AS error_code, j.error ->> 'message' AS error_message,
        extract(epoch FROM coalesce(j.completed_at, now()) - coalesce(j.started_at, now()))
            AS seconds
 FROM app_dashboard.sync_jobs AS j
-WHERE j.shop_id = ANY($1::text[]) AND j.platform = ANY($2::text[]) AND j.id >= $3
-ORDER BY j.shop_id, j.platform, j.id DESC
-
--- name: demo_first_job_id
-SELECT coalesce(max(id), 0) + 1 FROM app_dashboard.sync_jobs
+WHERE j.id = ANY($1::bigint[])
+ORDER BY j.shop_id, j.platform
 
 -- name: demo_connected
 SELECT shop_id, platform FROM app_dashboard.shop_credentials WHERE shop_id = ANY($1::text[])

@@ -46,36 +46,27 @@ def mismatched_days(
     return bad
 
 
-def revenue_table(shops: Sequence[dict[str, Any]], window: tuple[date, date]) -> Table:
-    """`shops`: name, currency, ours (rows), oracle (rows)."""
+def revenue_table(shop: Mapping[str, Any], window: tuple[date, date]) -> Table:
+    """One shop: each figure summed over the window, Storeline beside the oracle."""
+    ours, oracle = totals(shop["ours"]), totals(shop["oracle"])
+    bad = mismatched_days(shop["ours"], shop["oracle"])
+    days = (window[1] - window[0]).days + 1
     table = Table(
-        title=f"Revenue, {window[0]} → {window[1]} (shop-local days): Storeline vs oracle"
+        title=f"{shop['name']} · {shop['currency']} · {shop['timezone']}",
+        caption=f"{window[0]} → {window[1]}: {days - len(bad)}/{days} days equal",
+        caption_style="green" if not bad else "bold red",
     )
-    table.add_column("shop")
-    table.add_column("")
+    table.add_column("figure")
+    table.add_column("Storeline", justify="right", no_wrap=True)
+    table.add_column("oracle", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     for figure in FIGURES:
-        table.add_column(figure.replace("_", " "), justify="right")
-    table.add_column("days equal", justify="right")
-    for shop in shops:
-        ours, oracle = totals(shop["ours"]), totals(shop["oracle"])
-        bad = mismatched_days(shop["ours"], shop["oracle"])
-        days = (window[1] - window[0]).days + 1
-        verdict = Text(f"{days - len(bad)}/{days}", style="green" if not bad else "bold red")
+        same = ours[figure] == oracle[figure]
         table.add_row(
-            f"{shop['name']} ({shop['currency']})",
-            "Storeline",
-            *(_fmt(ours[f], f) for f in FIGURES),
-            verdict,
-        )
-        table.add_row(
-            "",
-            Text("oracle", style="dim"),
-            *(
-                Text(_fmt(oracle[f], f), style="dim" if oracle[f] == ours[f] else "bold red")
-                for f in FIGURES
-            ),
-            "",
-            end_section=True,
+            figure.replace("_", " "),
+            _fmt(ours[figure], figure),
+            _fmt(oracle[figure], figure),
+            Text("✓", style="green") if same else Text("✗", style="bold red"),
         )
     return table
 

@@ -81,6 +81,9 @@ def _demo(args: argparse.Namespace) -> int:
     os.execv(sys.executable, [sys.executable, "-m", "demo", *args.rest])  # noqa: S606
 
 
+PASSTHROUGH: dict[str, Handler] = {"worker": _worker, "sandbox": _sandbox, "demo": _demo}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="storeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,19 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--key-id", default="k1")
     gen.set_defaults(func=_keys_generate)
 
-    for name, func, text in (
-        ("worker", _worker, "run the sync worker"),
-        ("sandbox", _sandbox, "run the local source servers"),
-        ("demo", _demo, "run the end-to-end demo"),
+    for name, text in (
+        ("worker", "run the sync worker (see `storeline worker --help`)"),
+        ("sandbox", "run the local source servers (see `storeline sandbox --help`)"),
+        ("demo", "run the end-to-end demo (see `storeline demo --help`)"),
     ):
-        p = sub.add_parser(name, help=text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=func)
+        sub.add_parser(name, help=text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # These subcommands own their flags; argparse's REMAINDER mangles leading options.
+        args = argparse.Namespace(func=PASSTHROUGH[argv[0]], rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     func: Handler = args.func
     try:
         return func(args)

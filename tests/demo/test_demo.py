@@ -1,0 +1,41 @@
+"""`./scripts/demo` as a new user runs it: a fresh data dir, then a rerun that continues."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_demo(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "STORELINE_ENCRYPTION_KEYS")
+    }
+    env.update({"STORELINE_DATA_DIR": str(data_dir), "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "demo", "--size", "tiny", "--timeout", "180"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
+    first = run_demo(tmp_path / "data")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "3 backfills queued" in first.stdout
+    assert first.stdout.count("30/30 days equal") == 3
+    assert "backfill" in first.stdout and "SUCCEEDED" in first.stdout
+    # The key the demo made for itself stays in the data dir, never in the output.
+    key = (tmp_path / "data" / "demo-encryption-key").read_text().strip()
+    assert key.split(":", 1)[1] not in first.stdout + first.stderr
+
+    again = run_demo(tmp_path / "data")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "incremental syncs queued" in again.stdout
+    assert again.stdout.count("30/30 days equal") == 3
