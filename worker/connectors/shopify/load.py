@@ -3,8 +3,8 @@
 Lines go to Postgres unparsed: Postgres parses the jsonb (it must anyway) and derives gid,
 typename and parent from it in generated columns, so the loader costs one escape per line and
 memory stays flat whatever the file size. The pool's jsonb codec is text-only, which rules out
-asyncpg's binary `copy_records_to_table`; batches are sent with `copy_to_table` in COPY text
-format instead (same protocol, same streaming).
+asyncpg's binary `copy_records_to_table`; ~1 MiB batches are sent with `copy_to_table` in COPY
+text format instead, one short COPY each.
 
 Line contract (what the transform reads, see schemas/core_warehouse/queries/shopify.sql): one
 JSON object per line exactly as Shopify returned it, with `id` (a gid), `__typename` when
@@ -16,6 +16,7 @@ Order line without createdAt is read as a refund-details carrier, never as the o
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -47,34 +48,36 @@ async def copy_lines(
     """
     start = await conn.fetchval(queries("staging_ingest")["shopify_next_line_no"], job_id)
     prefix = f"{job_id}\t{shop_id}\t".encode()
-    counter = [int(start)]
+    line_no = int(start)
+    buf = bytearray()
+    async for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        line_no += 1
+        buf += prefix
+        buf += str(line_no).encode()
+        buf += b"\t"
+        buf += _escape(line)
+        buf += b"\n"
+        if len(buf) >= BATCH_BYTES:
+            await _copy(conn, buf)
+            buf.clear()
+    if buf:
+        await _copy(conn, buf)
+    return line_no - int(start)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        buf = bytearray()
-        async for raw in lines:
-            line = raw.strip()
-            if not line:
-                continue
-            counter[0] += 1
-            buf += prefix
-            buf += str(counter[0]).encode()
-            buf += b"\t"
-            buf += _escape(line)
-            buf += b"\n"
-            if len(buf) >= BATCH_BYTES:
-                yield bytes(buf)
-                buf.clear()
-        if buf:
-            yield bytes(buf)
 
+async def _copy(conn: asyncpg.Connection, buf: bytearray) -> None:
+    """One short COPY per batch: no statement stays open while the source is still being
+    downloaded (a slow export would otherwise hit the command timeout and hold a backend)."""
     await conn.copy_to_table(
         "shopify_bulk_rows",
         schema_name="staging_ingest",
-        source=chunks(),
+        source=io.BytesIO(buf),
         columns=COLUMNS,
         format="text",
     )
-    return counter[0] - int(start)
 
 
 async def prune_staging(
