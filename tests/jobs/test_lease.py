@@ -3,10 +3,14 @@ reaper returns expired leases, counting them as attempts."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
 from storeline.enums import Platform
+from storeline.sql import queries
+from tests.jobs import fakes
 from tests.jobs.conftest import (
     add_shop,
     fast_settings,
@@ -194,3 +198,47 @@ async def test_requeue_merges_a_job_queued_meanwhile(
     )
     assert absorbed["status"] == "CANCELLED"
     assert absorbed["error"]["code"] == "superseded"
+
+
+async def test_a_long_fenced_transaction_does_not_block_the_heartbeat(
+    jobs_db: asyncpg.Connection, pool: asyncpg.Pool
+) -> None:
+    """A whole transform runs in one fenced transaction; the lease must keep renewing meanwhile."""
+    await add_shop(jobs_db, "long-fence")
+    (claimed,) = await claim(pool, worker_id="w-1", limit=1, lease_seconds=60, platforms=ALL)
+    ctx = RunContext(
+        pool=pool, job=claimed.job, shop=claimed.shop, cursor={}, secrets={}, metadata={}
+    )
+    heartbeat = queries("app_dashboard")["heartbeat"]
+    async with ctx.fenced():
+        renewed = await asyncio.wait_for(
+            pool.fetchval(heartbeat, claimed.job.id, claimed.job.lease_token, 60.0), timeout=5
+        )
+    assert renewed is False  # renewed (cancel_requested is false), not blocked by the fence
+
+
+async def test_a_lease_lost_during_a_fenced_transaction_rolls_its_writes_back(
+    jobs_db: asyncpg.Connection, pool: asyncpg.Pool
+) -> None:
+    shop = await add_shop(jobs_db, "lost-midway")
+    (claimed,) = await claim(pool, worker_id="w-1", limit=1, lease_seconds=60, platforms=ALL)
+    ctx = RunContext(
+        pool=pool, job=claimed.job, shop=claimed.shop, cursor={}, secrets={}, metadata={}
+    )
+
+    async def write_then_lose_the_lease() -> None:
+        async with ctx.fenced() as conn:
+            await conn.execute(fakes.SQL["replace_chunk"], shop, "SHOPIFY", 1, claimed.job.id, 1)
+            # Meanwhile the reaper requeued the job and another worker claimed it.
+            await asyncio.wait_for(
+                jobs_db.execute(
+                    "UPDATE app_dashboard.sync_jobs SET lease_token = gen_random_uuid(), "
+                    "worker_id = 'w-2' WHERE id = $1",
+                    claimed.job.id,
+                ),
+                timeout=5,
+            )
+
+    with pytest.raises(LeaseLost):
+        await write_then_lose_the_lease()
+    assert await jobs_db.fetchval("SELECT count(*) FROM public.fake_rows") == 0

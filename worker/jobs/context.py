@@ -1,9 +1,10 @@
 """The concrete `JobContext` a connector receives: every write it offers is fenced by the lease.
 
-`fenced()` opens a transaction whose first statement locks the job row (FOR NO KEY UPDATE) and
-checks id + lease_token + status; the reaper cannot take the job away until that transaction
-ends, and a worker whose lease was lost gets `LeaseLost` instead of a connection. Keep fenced
-transactions short (a chunk, not a whole backfill): the job's heartbeat waits on the same row.
+`fenced()` opens a transaction that checks id + lease_token + status first (fail fast, no lock,
+so the heartbeat keeps renewing the lease during a long transform) and again just before COMMIT
+with the row locked (FOR NO KEY UPDATE): a worker whose lease was lost in between gets `LeaseLost`
+and every write of the transaction rolls back; between that last check and the commit nothing can
+take the job away.
 """
 
 from __future__ import annotations
@@ -49,14 +50,23 @@ class RunContext:
         self.check_cancelled()
         q = queries("app_dashboard")
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(q["lock_job"], self.job.id, self.job.lease_token)
-            if row is None:
-                raise self._lost()
-            if row["cancel_requested"]:
-                self.cancel_requested = True
-                raise JobCancelled(f"job {self.job.id}: cancellation requested")
+            # Fail fast without a lock: a long transform must not block the heartbeat, which
+            # updates the same row while this transaction runs.
+            await self._check(conn, q["check_job"])
             # A pooled connection proxies asyncpg.Connection; connectors only see that API.
             yield cast(asyncpg.Connection, conn)
+            # The fence proper: lock the row and re-check just before COMMIT, so a lease lost
+            # (reaped, re-claimed) during the transform rolls every write back, and nothing can
+            # take the job between this check and the commit.
+            await self._check(conn, q["lock_job"])
+
+    async def _check(self, conn: asyncpg.pool.PoolConnectionProxy, query: str) -> None:
+        row = await conn.fetchrow(query, self.job.id, self.job.lease_token)
+        if row is None:
+            raise self._lost()
+        if row["cancel_requested"]:
+            self.cancel_requested = True
+            raise JobCancelled(f"job {self.job.id}: cancellation requested")
 
     async def _fenced_update(self, name: str, value: Any) -> None:
         done = await self.pool.fetchval(

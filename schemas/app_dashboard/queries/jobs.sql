@@ -70,9 +70,15 @@ RETURNING cancel_requested
 -- The watchdog's liveness check: the database answers at all.
 SELECT 1
 
+-- name: check_job
+-- First statement of JobContext.fenced(): is the lease still ours? (no lock: see lock_job)
+SELECT cancel_requested
+FROM app_dashboard.sync_jobs
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+
 -- name: lock_job
--- First statement of JobContext.fenced(): holds the job row until the connector's transaction
--- commits, so the reaper cannot take the job away between this check and the writes.
+-- Last statement of JobContext.fenced(), right before COMMIT: holds the job row until the
+-- connector's writes commit, so the reaper cannot take the job away between this check and them.
 SELECT cancel_requested
 FROM app_dashboard.sync_jobs
 WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
