@@ -7,7 +7,8 @@ its lease check. Re-running a job's transform is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -57,6 +58,19 @@ async def _hash_joins(conn: asyncpg.Connection, on: bool, default: str) -> None:
     picks nested loops that rescan the job per row. Steps that join a job's rows to each other
     run with nested loops off (transaction-local); prunes keep them for their index probes."""
     await conn.execute(queries("core_warehouse")["shopify_set_nestloop"], "off" if on else default)
+
+
+@asynccontextmanager
+async def hash_joins(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Run a block that aggregates rows this transaction just wrote with nested loops off (see
+    `_hash_joins`), restoring the session's setting afterwards."""
+    q = queries("core_warehouse")
+    default = str(await conn.fetchval(q["shopify_get_nestloop"]))
+    await _hash_joins(conn, True, default)
+    try:
+        yield
+    finally:
+        await _hash_joins(conn, False, default)
 
 
 def _count(status: str) -> int:
