@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import subprocess
 import sys
 import time
@@ -151,6 +152,8 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
+    # SIGTERM unwinds like Ctrl-C, so the finally blocks stop the worker and the sandbox.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return asyncio.run(main_async(args, console))
     except StorelineError as exc:
