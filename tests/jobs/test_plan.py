@@ -45,7 +45,9 @@ async def test_hot_statements_use_their_partial_indexes(conn: asyncpg.Connection
         ANALYZE app_dashboard.sync_jobs;
         """
     )
-    claim = await explain(conn, "claim_jobs", "w", 8, 60.0, ["SHOPIFY", "META", "GA4", "HUBSPOT"])
+    claim = await explain(
+        conn, "claim_jobs", "w", 8, 60.0, ["SHOPIFY", "META", "GA4", "HUBSPOT"], "off"
+    )
     cte = next(n for n in claim if n.get("Subplan Name", "").startswith("CTE candidates"))
     scans = [n for n in nodes(cte) if "Relation Name" in n and n["Relation Name"] == "sync_jobs"]
     assert scans[0]["Node Type"] == "Index Scan"

@@ -61,6 +61,7 @@ async def claim(
     limit: int,
     lease_seconds: float,
     platforms: Collection[Platform],
+    synchronous_commit: str = "on",
 ) -> list[Claim]:
     """Up to `limit` jobs now leased to `worker_id`; [] when nothing is runnable."""
     if limit <= 0 or not platforms:
@@ -72,6 +73,7 @@ async def claim(
             limit,
             lease_seconds,
             [str(p) for p in platforms],
+            synchronous_commit,
         )
     except asyncpg.UniqueViolationError:
         # Cannot happen with the NOT EXISTS guard, but if it ever does it means "this key is

@@ -32,8 +32,9 @@ class _Item:
 
 
 class Completer:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, synchronous_commit: str = "on") -> None:
         self._pool = pool
+        self._synchronous_commit = synchronous_commit
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.flushes = 0
@@ -61,7 +62,9 @@ class Completer:
 
     async def _flush(self, batch: list[_Item]) -> set[int]:
         payload = [{"id": i.job_id, "token": str(i.token), "watermark": i.watermark} for i in batch]
-        rows = await self._pool.fetch(queries("app_dashboard")["complete_jobs"], payload)
+        rows = await self._pool.fetch(
+            queries("app_dashboard")["complete_jobs"], payload, self._synchronous_commit
+        )
         self.flushes += 1
         return {r["id"] for r in rows}
 

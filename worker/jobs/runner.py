@@ -80,7 +80,7 @@ class Worker:
         self.stop(immediate=True)
 
     async def run(self) -> int:
-        completer = Completer(self.engine_pool)
+        completer = Completer(self.engine_pool, synchronous_commit=self.settings.synchronous_commit)
         completer.start()
         executor = Executor(
             pool=self.pool,
@@ -156,6 +156,7 @@ class Worker:
                 limit=free,
                 lease_seconds=self.settings.lease_seconds,
                 platforms=self.connectors.keys(),
+                synchronous_commit=self.settings.synchronous_commit,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("claim_failed", error=f"{type(exc).__name__}: {exc}")

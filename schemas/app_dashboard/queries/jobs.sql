@@ -13,12 +13,17 @@ ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
 RETURNING id
 
 -- name: claim_jobs
--- $1 worker_id, $2 free slots, $3 lease seconds, $4 platforms this worker can run.
+-- $1 worker_id, $2 free slots, $3 lease seconds, $4 platforms this worker can run,
+-- $5 synchronous_commit for this transaction ('on' | 'off', see WorkerSettings.async_commit).
 -- SKIP LOCKED in a MATERIALIZED CTE: concurrent claimers skip each other's rows instead of
 -- queueing on them, and the fence keeps the planner from updating more rows than the LIMIT.
 -- NOT EXISTS keeps a key that is already running out (one IN_PROGRESS per (shop, platform)).
 -- Returns what running the job needs (shop, cursor, sealed credential) in the same round trip.
-WITH candidates AS MATERIALIZED (
+WITH commit_mode AS MATERIALIZED (
+    -- Transaction-local (pooler-safe); read by Postgres when this statement commits.
+    SELECT set_config('synchronous_commit', $5::text, true)
+),
+candidates AS MATERIALIZED (
     SELECT j.id
     FROM app_dashboard.sync_jobs AS j
     WHERE j.status = 'QUEUED'
@@ -41,7 +46,7 @@ claimed AS (
         worker_id = $1,
         started_at = now(),
         completed_at = NULL
-    FROM candidates AS c
+    FROM candidates AS c, commit_mode
     WHERE j.id = c.id AND j.status = 'QUEUED'
     RETURNING j.id, j.shop_id, j.platform, j.job_type, j.priority, j.run_after, j.attempts,
               j.max_attempts, j.lease_token, j.progress
@@ -101,12 +106,15 @@ RETURNING id
 -- SUCCEEDED and advances its cursor in the same transaction, fenced by its lease token; a row
 -- whose lease was lost matches nothing and moves no cursor. Batched: one commit for many jobs.
 -- Only the lease holder of a (shop, platform) writes its cursor, so reading the current
--- watermark here cannot race another writer.
-WITH done AS (
+-- watermark here cannot race another writer. $2: synchronous_commit ('on' | 'off').
+WITH commit_mode AS MATERIALIZED (
+    SELECT set_config('synchronous_commit', $2::text, true)
+),
+done AS (
     UPDATE app_dashboard.sync_jobs AS j
     SET status = 'SUCCEEDED', completed_at = now(), lease_token = NULL,
         lease_expires_at = NULL, error = NULL
-    FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, token uuid, watermark jsonb)
+    FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, token uuid, watermark jsonb), commit_mode
     WHERE j.id = d.id AND j.lease_token = d.token AND j.status = 'IN_PROGRESS'
     RETURNING j.id, j.shop_id, j.platform, d.watermark
 ),
