@@ -8,7 +8,16 @@ scratch database), and the job runs through the connector exactly as the worker 
     python bench/backfill.py [--shop aurora-goods] [--size bench]
 """
 
+# ruff: noqa: E402 (imports follow the sys.path fix below, on purpose)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as `python bench/backfill.py`: the script's folder comes first on sys.path, where
+# bench/queue.py would shadow the standard library's `queue`; the repo root goes there instead.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[0:1] = [str(ROOT)]
 
 import argparse
 import asyncio
@@ -16,13 +25,11 @@ import os
 import re
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -35,8 +42,6 @@ from worker.connectors.shopify.connector import ShopifyConnector
 from worker.connectors.shopify.settings import ShopifySettings
 from worker.errors import LeaseLost
 from worker.jobs.contract import ClaimedJob, ShopInfo
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class BenchContext:
