@@ -11,7 +11,7 @@ Each contender has its own database on one embedded Postgres 16 (durable default
 alternate the order; the median is reported. Client and server share the machine's cores.
 
     STORELINE_EXTRAS=dev,bench source scripts/_env.sh
-    python bench/queue.py [--jobs 10000] [--reps 3] [--slots 8]
+    python bench/queue_drain.py [--jobs 10000] [--reps 3] [--slots 8]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and `bench/queue.py` would shadow
+# Run as a script, this file's folder comes first on sys.path and `bench/queue_drain.py` would shadow
 # the standard library's `queue` (asyncio and psycopg import it): drop the folder first.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -44,7 +44,7 @@ from storeline.enums import Platform  # noqa: E402
 from storeline.settings import clear_caches  # noqa: E402
 from storeline.sql import parse  # noqa: E402
 
-SQL = parse((Path(__file__).parent / "queue.sql").read_text())
+SQL = parse((Path(__file__).parent / "queue_drain.sql").read_text())
 
 
 class NoOp:

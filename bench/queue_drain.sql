@@ -1,4 +1,4 @@
--- Seeding and resetting for bench/queue.py (the engine's own statements are in jobs.sql).
+-- Seeding and resetting for bench/queue_drain.py (the engine's own statements are in jobs.sql).
 
 -- name: seed_agency
 INSERT INTO app_dashboard.agencies (id, name)
