@@ -19,8 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and `bench/queue_drain.py` would shadow
-# the standard library's `queue` (asyncio and psycopg import it): drop the folder first.
+# Run as a script, this file's folder comes first on sys.path; a bench module named like a
+# stdlib one (the old bench/queue.py) would shadow it: drop the folder first.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 ROOT = HERE.parent
