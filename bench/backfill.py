@@ -28,11 +28,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import psycopg
 
 from storeline import db, embedded, migrate
@@ -40,57 +37,8 @@ from storeline.dsn import with_database
 from storeline.enums import JobType, Platform
 from worker.connectors.shopify.connector import ShopifyConnector
 from worker.connectors.shopify.settings import ShopifySettings
-from worker.errors import LeaseLost
+from worker.jobs.context import RunContext
 from worker.jobs.contract import ClaimedJob, ShopInfo
-
-
-class BenchContext:
-    """The JobContext contract over the real tables (fenced writes, merged progress)."""
-
-    def __init__(self, pool: asyncpg.Pool, job: ClaimedJob, shop: ShopInfo, token: str) -> None:
-        self.pool = pool
-        self.job = job
-        self.shop = shop
-        self.cursor: Mapping[str, Any] = {}
-        self.secrets = {"access_token": token}
-        self.metadata: Mapping[str, Any] = {}
-        self.watermark: Mapping[str, Any] | None = None
-
-    @asynccontextmanager
-    async def fenced(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            owned = await conn.fetchval(
-                "SELECT 1 FROM app_dashboard.sync_jobs WHERE id = $1 AND lease_token = $2 "
-                "FOR UPDATE",
-                self.job.id,
-                self.job.lease_token,
-            )
-            if owned is None:
-                raise LeaseLost()
-            yield conn
-
-    async def save_progress(self, **progress: Any) -> None:
-        async with self.fenced() as conn:
-            await conn.execute(
-                "UPDATE app_dashboard.sync_jobs SET progress = progress || $2::jsonb WHERE id = $1",
-                self.job.id,
-                progress,
-            )
-
-    async def add_records(self, count: int) -> None:
-        async with self.fenced() as conn:
-            await conn.execute(
-                "UPDATE app_dashboard.sync_jobs SET records_synced = records_synced + $2 "
-                "WHERE id = $1",
-                self.job.id,
-                count,
-            )
-
-    def set_cursor(self, watermark: Mapping[str, Any]) -> None:
-        self.watermark = watermark
-
-    def check_cancelled(self) -> None:
-        return None
 
 
 def start_sandbox(size: str) -> tuple[subprocess.Popen[str], str]:
@@ -155,8 +103,13 @@ async def run(dsn: str, base: str, handle: str) -> dict[str, Any]:
     job = ClaimedJob(
         job_id, shop.shop_id, Platform.SHOPIFY, JobType.HISTORICAL_INIT, 1, 6, token, {}
     )
-    ctx = BenchContext(
-        pool, job, ShopInfo(shop.shop_id, shop.currency, shop.timezone), shop.shopify_token
+    ctx = RunContext(
+        pool=pool,
+        job=job,
+        shop=ShopInfo(shop.shop_id, shop.currency, shop.timezone),
+        cursor={},
+        secrets={"access_token": shop.shopify_token},
+        metadata={},
     )
     settings = ShopifySettings(base_url=f"{base}/shops/{{handle}}", poll_max_seconds=1.0)
     connector = ShopifyConnector(settings)
