@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sandbox.shopify import refunds
+from sandbox.shopify import duties, refunds
 from sandbox.shopify.catalog import Catalog, Code, ShippingRate, Variant, catalog_for, identity
 from sandbox.shopify.days import Stub, order_name
 from sandbox.shopify.journey import journey_for
@@ -195,9 +195,15 @@ def build_order(
         email = email.replace("@", "+orders@") if email_changed else email
 
     journey = journey_for(rng, oid, stub, fate)
+    lines, fees = duties.for_order(
+        seed, shop.shop_id, oid, lines,
+        cross_border=fate.foreign_presentment, cancelled=fate.cancel_at is not None,
+    )  # fmt: skip
     total = sum((li.discounted_total + li.total_tax for li in lines), ZERO) + sum(
         (s.discounted_price + s.total_tax for s in shipping), ZERO
     )
+    total += sum((d.price for li in lines for d in li.duties), ZERO)
+    total += sum((f.price for f in fees), ZERO)
     payments = _payments(oid, stub.created_at, fate, total, now)
     lines, refund_list, refund_txns = refunds.apply(rng, oid, fate, lines, shipping, payments, now)
     transactions = tuple(sorted((*payments, *refund_txns), key=lambda t: (t.created_at, t.id)))
@@ -236,6 +242,7 @@ def build_order(
         refunds=refund_list,
         customer_journey=journey,
         deleted_at=fate.deleted_at if include_deleted and fate.deleted(now) else None,
+        additional_fees=fees,
     )
 
 

@@ -77,6 +77,33 @@ class TaxLine:
 
 
 @dataclass(frozen=True)
+class Duty:
+    """An import duty on one line item of a cross-border order (LineItem.duties)."""
+
+    id: int
+    harmonized_system_code: str
+    country_code_of_origin: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class AdditionalFee:
+    """Order.additionalFees: an import/handling fee beyond duties, taxes and shipping."""
+
+    id: int
+    name: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class RefundDuty:
+    """Refund.duties: a duty given back (always in full here, with the last returned units)."""
+
+    duty_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class LineItem:
     id: int
     title: str  # product title
@@ -92,6 +119,7 @@ class LineItem:
     tax_lines: tuple[TaxLine, ...]
     taxable: bool
     requires_shipping: bool
+    duties: tuple[Duty, ...] = ()
 
     @property
     def name(self) -> str:
@@ -193,6 +221,11 @@ class Refund:
     refund_line_items: tuple[RefundLineItem, ...]
     refund_shipping_lines: tuple[RefundShippingLine, ...]
     transactions: tuple[Transaction, ...]  # the REFUND transactions (also in Order.transactions)
+    duties: tuple[RefundDuty, ...] = ()
+
+    @property
+    def duties_total(self) -> Decimal:
+        return sum((d.amount for d in self.duties), ZERO)
 
     @property
     def total_refunded(self) -> Decimal:
@@ -272,6 +305,7 @@ class Order:
     refunds: tuple[Refund, ...]
     customer_journey: CustomerJourney | None = None
     deleted_at: datetime | None = None  # only ever set with iter_orders(include_deleted=True)
+    additional_fees: tuple[AdditionalFee, ...] = ()
 
     def presentment(self, amount: Decimal) -> Decimal:
         return amount if self.presentment_rate == 1 else money(amount * self.presentment_rate)
@@ -309,8 +343,23 @@ class Order:
         return lines + sum((s.total_tax for s in self.shipping_lines), ZERO)
 
     @property
+    def total_duties(self) -> Decimal:
+        """originalTotalDutiesSet: every line's duties as charged at checkout."""
+        return sum((d.price for li in self.line_items for d in li.duties), ZERO)
+
+    @property
+    def current_total_duties(self) -> Decimal:
+        return self.total_duties - sum((r.duties_total for r in self.refunds), ZERO)
+
+    @property
+    def total_additional_fees(self) -> Decimal:
+        """originalTotalAdditionalFeesSet (never refunded in the sandbox: current = original)."""
+        return sum((f.price for f in self.additional_fees), ZERO)
+
+    @property
     def total_price(self) -> Decimal:
-        return self.subtotal + self.total_shipping + self.total_tax
+        return (self.subtotal + self.total_shipping + self.total_tax + self.total_duties
+                + self.total_additional_fees)  # fmt: skip
 
     @property
     def total_received(self) -> Decimal:
@@ -361,7 +410,8 @@ class Order:
 
     @property
     def current_total_price(self) -> Decimal:
-        return self.current_subtotal + self.current_shipping + self.current_total_tax
+        return (self.current_subtotal + self.current_shipping + self.current_total_tax
+                + self.current_total_duties + self.total_additional_fees)  # fmt: skip
 
 
 @dataclass(frozen=True)

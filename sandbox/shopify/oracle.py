@@ -13,7 +13,11 @@ Definitions (DESIGN.md §6, Shopify's "Sales over time"), all in shop money:
   shipping on the refund's day.
 - taxes: Σ tax lines (lines and shipping) on the order's day, minus refunded taxes on the
   refund's day.
-- total_sales = net_sales + shipping + taxes.
+- duties: Σ the order's duties (originalTotalDutiesSet) on the order's day, minus refunded duties
+  (Refund.duties) on the refund's day.
+- additional_fees: Σ the order's additional fees on the order's day (the sandbox never refunds
+  them).
+- total_sales = net_sales + shipping + duties + additional_fees + taxes.
 - aov = (gross_sales - discounts) / orders, rounded half-up to the cent (as SQL round() does);
   None on a day without orders.
 
@@ -36,16 +40,17 @@ from sandbox.shopify.mutations import MAX_IMPORT_BACKDATE, MAX_MUTATION_DELAY
 from sandbox.world import ShopProfile, World
 
 MONEY_FIELDS = ("gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
-                "total_sales")  # fmt: skip
+                "duties", "additional_fees", "total_sales")  # fmt: skip
+_SUMS = ("gross_sales", "discounts", "returns", "shipping", "taxes", "duties", "additional_fees")
 
 
 def _empty() -> dict[str, Decimal]:
-    return dict.fromkeys(("gross_sales", "discounts", "returns", "shipping", "taxes"), ZERO)
+    return dict.fromkeys(_SUMS, ZERO)
 
 
 def _row(day: date, currency: str, orders: int, sums: dict[str, Decimal]) -> dict[str, Any]:
     net = sums["gross_sales"] - sums["discounts"] - sums["returns"]
-    total = net + sums["shipping"] + sums["taxes"]
+    total = net + sums["shipping"] + sums["taxes"] + sums["duties"] + sums["additional_fees"]
     aov = None
     if orders:
         aov = ((sums["gross_sales"] - sums["discounts"]) / orders).quantize(CENT, ROUND_HALF_UP)
@@ -59,6 +64,8 @@ def _row(day: date, currency: str, orders: int, sums: dict[str, Decimal]) -> dic
         "net_sales": str(net),
         "shipping": str(sums["shipping"]),
         "taxes": str(sums["taxes"]),
+        "duties": str(sums["duties"]),
+        "additional_fees": str(sums["additional_fees"]),
         "total_sales": str(total),
         "aov": str(aov) if aov is not None else None,
     }
@@ -91,6 +98,8 @@ def daily(world: World, shop: ShopProfile, date_from: date, date_to: date) -> li
                     (a.amount for a in s.discount_allocations), ZERO
                 )
                 row["taxes"] += sum((t.price for t in s.tax_lines), ZERO)
+            row["duties"] += sum((d.price for li in order.line_items for d in li.duties), ZERO)
+            row["additional_fees"] += sum((f.price for f in order.additional_fees), ZERO)
         for refund in order.refunds:
             refund_day = local_day(refund.created_at, tz)
             if refund_day not in sums:
@@ -102,6 +111,7 @@ def daily(world: World, shop: ShopProfile, date_from: date, date_to: date) -> li
             for rsl in refund.refund_shipping_lines:
                 row["shipping"] -= rsl.subtotal
                 row["taxes"] -= rsl.tax
+            row["duties"] -= sum((d.amount for d in refund.duties), ZERO)
     return [_row(d, shop.currency, counts[d], sums[d]) for d in days]
 
 

@@ -17,6 +17,7 @@ from sandbox.shopify.model import (
     ZERO,
     LineItem,
     Refund,
+    RefundDuty,
     RefundLineItem,
     RefundShippingLine,
     RestockType,
@@ -114,9 +115,14 @@ def apply(
                     RefundShippingLine(oid * 100 + 90 + r_index, s.id, s.discounted_price,
                                        s.total_tax),
                 )  # fmt: skip
+        # The refund that returns the last units gives the duties back too (whole, once).
+        duties: tuple[RefundDuty, ...] = ()
+        if all(n == li.quantity for n, li in zip(refunded, lines, strict=True)):
+            duties = tuple(RefundDuty(d.id, d.price) for li in lines for d in li.duties)
         amount = sum((r.subtotal + r.total_tax for r in items), ZERO) + sum(
             (s.subtotal + s.tax for s in ship_refunds), ZERO
         )
+        amount += sum((d.amount for d in duties), ZERO)
         refund_txns: tuple[Transaction, ...] = ()
         if paid and amount > 0:
             parent = paid[-1]
@@ -127,7 +133,7 @@ def apply(
             txns.extend(refund_txns)
         out.append(
             Refund(oid * 100 + 60 + r_index, plan.at, plan.at, plan.at, plan.note, tuple(items),
-                   ship_refunds, refund_txns)
+                   ship_refunds, refund_txns, duties)
         )  # fmt: skip
     current = tuple(
         replace(li, current_quantity=li.quantity - n) if n else li

@@ -54,6 +54,8 @@ def order_view(order: model.Order) -> View:
     lines = {li.id: _line_item(li, m, applications) for li in order.line_items}
     shipping = {s.id: _shipping_line(s, m, applications) for s in order.shipping_lines}
     transactions = _transactions(order.transactions, m)
+    duties = {d["id"]: d for li in lines.values() for d in li["duties"]}
+    fees_total = m.bag(order.total_additional_fees) if order.additional_fees else None
     view: View = {
         "__typename": "Order",
         "id": gid("Order", order.id),
@@ -94,13 +96,42 @@ def order_view(order: model.Order) -> View:
         "currentTotalDiscountsSet": m.bag(order.current_total_discounts),
         "currentTotalTaxSet": m.bag(order.current_total_tax),
         "currentTotalPriceSet": m.bag(order.current_total_price),
+        # Null, like Shopify, on orders without duties / additional fees.
+        "originalTotalDutiesSet": m.bag(order.total_duties) if duties else None,
+        "currentTotalDutiesSet": m.bag(order.current_total_duties) if duties else None,
+        "originalTotalAdditionalFeesSet": fees_total,
+        "currentTotalAdditionalFeesSet": fees_total,
+        "additionalFees": [_fee(f, m) for f in order.additional_fees],
         "customerJourneySummary": _journey(order.customer_journey),
         "lineItems": list(lines.values()),
         "shippingLines": list(shipping.values()),
         "transactions": list(transactions.values()),
     }
-    view["refunds"] = [_refund(r, m, lines, shipping, transactions, view) for r in order.refunds]
+    view["refunds"] = [
+        _refund(r, m, lines, shipping, transactions, view, duties) for r in order.refunds
+    ]
     return view
+
+
+def _duty(d: model.Duty, m: _Money) -> View:
+    return {
+        "__typename": "Duty",
+        "id": gid("Duty", d.id),
+        "harmonizedSystemCode": d.harmonized_system_code,
+        "countryCodeOfOrigin": d.country_code_of_origin,
+        "price": m.bag(d.price),
+        "taxLines": [],
+    }
+
+
+def _fee(f: model.AdditionalFee, m: _Money) -> View:
+    return {
+        "__typename": "AdditionalFee",
+        "id": gid("AdditionalFee", f.id),
+        "name": f.name,
+        "price": m.bag(f.price),
+        "taxLines": [],
+    }
 
 
 def _application(app: model.DiscountApplication, m: _Money) -> View:
@@ -183,6 +214,7 @@ def _line_item(li: model.LineItem, m: _Money, applications: dict[int, View]) -> 
         "discountedUnitPriceSet": m.bag(li.discounted_unit_price),
         "discountAllocations": _allocations(li.discount_allocations, m, applications),
         "taxLines": _tax_lines(li.tax_lines, m),
+        "duties": [_duty(d, m) for d in li.duties],
     }
 
 
@@ -233,6 +265,7 @@ def _refund(
     shipping: dict[int, View],
     transactions: dict[int, View],
     order: View,
+    duties: dict[str, View],
 ) -> View:
     return {
         "__typename": "Refund",
@@ -267,6 +300,14 @@ def _refund(
             for rsl in r.refund_shipping_lines
         ],
         "transactions": [transactions[t.id] for t in r.transactions if t.id in transactions],
+        "duties": [
+            {
+                "__typename": "RefundDuty",
+                "amountSet": m.bag(d.amount),
+                "originalDuty": duties.get(gid("Duty", d.duty_id)),
+            }
+            for d in r.duties
+        ],
     }
 
 

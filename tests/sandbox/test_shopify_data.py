@@ -135,7 +135,15 @@ def _check_money(o: Order) -> None:
          for s in o.shipping_lines),
         Decimal(0),
     )  # fmt: skip
-    assert o.total_price == raw_total == o.subtotal + o.total_shipping + o.total_tax
+    raw_total += sum((d.price for li in o.line_items for d in li.duties), Decimal(0))
+    raw_total += sum((f.price for f in o.additional_fees), Decimal(0))
+    assert (
+        o.total_price
+        == raw_total
+        == (o.subtotal + o.total_shipping + o.total_tax + o.total_duties + o.total_additional_fees)
+    )
+    if o.total_duties or o.additional_fees:
+        assert o.presentment_currency_code != o.currency_code  # cross-border only
     charged = [t for t in o.transactions if t.kind in ("SALE", "CAPTURE", "AUTHORIZATION")]
     assert all(t.amount == raw_total for t in charged)
     assert o.taxes_included is False
@@ -153,6 +161,7 @@ def _check_refunds(o: Order) -> None:
         parts = sum((x.subtotal + x.total_tax for x in r.refund_line_items), Decimal(0)) + sum(
             (s.subtotal + s.tax for s in r.refund_shipping_lines), Decimal(0)
         )
+        parts += r.duties_total
         if paid:
             assert r.total_refunded == parts
         else:
@@ -178,6 +187,9 @@ def _check_refunds(o: Order) -> None:
     if o.cancelled_at is not None:
         assert o.total_refunded == o.total_received
         assert all(li.current_quantity == 0 for li in o.line_items)
+    # Duties come back whole with the refund that returns the last units, and only then.
+    everything_back = all(li.current_quantity == 0 for li in o.line_items)
+    assert o.current_total_duties == (0 if everything_back else o.total_duties)
 
 
 def test_money_and_refund_invariants(small_orders: list[Order]) -> None:

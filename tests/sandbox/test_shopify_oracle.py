@@ -32,12 +32,15 @@ def _independent(orders: list[Order], shop: ShopProfile, days: list[date]) -> di
             row["discounts"] += sum((li.total_discount for li in o.line_items), Decimal(0))
             row["shipping"] += o.total_shipping
             row["taxes"] += o.total_tax
+            row["duties"] += o.total_duties
+            row["additional_fees"] += o.total_additional_fees
         for r in o.refunds:
             refund_day = local_day(r.created_at, shop.timezone)
             if refund_day in out:
                 out[refund_day]["returns"] += r.line_items_subtotal
                 out[refund_day]["shipping"] -= r.shipping_subtotal
                 out[refund_day]["taxes"] -= r.total_tax
+                out[refund_day]["duties"] -= r.duties_total
     return out
 
 
@@ -57,14 +60,18 @@ def test_every_day_matches_an_independent_sum(shop_id: str) -> None:
     assert [r["date"] for r in rows] == [d.isoformat() for d in days]
     assert sum(r["orders"] for r in rows) > 100
     assert any(Decimal(r["returns"]) > 0 for r in rows)
+    assert any(Decimal(r["duties"]) > 0 for r in rows)
+    assert any(Decimal(r["additional_fees"]) > 0 for r in rows)
     for row, day in zip(rows, days, strict=True):
         e = expected[day]
         assert row["orders"] == e["orders"], day
-        for field in ("gross_sales", "discounts", "returns", "shipping", "taxes"):
+        for field in ("gross_sales", "discounts", "returns", "shipping", "taxes", "duties",
+                      "additional_fees"):  # fmt: skip
             assert Decimal(row[field]) == e[field], (day, field)
         net = e["gross_sales"] - e["discounts"] - e["returns"]
         assert Decimal(row["net_sales"]) == net
-        assert Decimal(row["total_sales"]) == net + e["shipping"] + e["taxes"]
+        extras = e["shipping"] + e["duties"] + e["additional_fees"] + e["taxes"]
+        assert Decimal(row["total_sales"]) == net + extras
         if e["orders"]:
             aov = (e["gross_sales"] - e["discounts"]) / e["orders"]
             assert Decimal(row["aov"]) == aov.quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -86,6 +93,8 @@ def test_a_hand_checked_kiritimati_day() -> None:
         "date": "2026-07-05",
         "currency": "AUD",
         "orders": 2,
+        "duties": "0.00",
+        "additional_fees": "0.00",
         "gross_sales": "506.25",
         "discounts": "0.00",
         "returns": "0.00",

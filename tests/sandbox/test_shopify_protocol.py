@@ -134,7 +134,7 @@ def test_orders_page_query_walks_every_update_with_cursors(shopify: RunningSandb
     stamps: list[str] = []
     after = None
     while True:
-        variables = {"first": 4, "after": after, "query": f"updated_at:>='{since.isoformat()}'"}
+        variables = {"first": 3, "after": after, "query": f"updated_at:>='{since.isoformat()}'"}
         answer = post_patiently(shopify, SHOP, text, variables)
         assert "errors" not in answer, answer
         assert answer["extensions"]["cost"]["requestedQueryCost"] <= 1000
@@ -202,6 +202,20 @@ def test_cost_is_reported_and_oversized_queries_are_refused(shopify: RunningSand
     refused = post(shopify, SHOP, huge).json()
     assert refused["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
     assert "data" not in refused
+
+
+def test_nodes_cost_is_per_id_and_the_plan_sets_the_rate(fresh_sandbox: FreshSandbox) -> None:
+    plus = fresh_sandbox(platforms=["shopify"], size="bench")
+    assert plus.world.shops[SHOP].plan == "plus"
+    doc = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { id customer { id } } } }"
+    ids = [f"gid://shopify/Order/{n}" for n in range(1, 9)]
+    costs = []
+    for batch in (ids[:2], ids):
+        cost = post(plus, SHOP, doc, {"ids": batch}).json()["extensions"]["cost"]
+        costs.append(cost["requestedQueryCost"])
+    assert costs == [4, 16]  # (Order 1 + customer 1) per id: Shopify sizes nodes by its ids
+    status = cost["throttleStatus"]
+    assert (status["maximumAvailable"], status["restoreRate"]) == (20000.0, 1000.0)
 
 
 def test_draining_the_bucket_throttles_until_it_restores(shopify: RunningSandbox) -> None:

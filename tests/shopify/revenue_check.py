@@ -13,7 +13,7 @@ from sandbox.shopify import oracle
 from sandbox.world import ShopProfile, World
 
 FIELDS = ("orders", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
-          "total_sales")  # fmt: skip
+          "duties", "additional_fees", "total_sales")  # fmt: skip
 
 
 def _normal(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -119,7 +119,8 @@ async def load_job(
     return result
 
 
-MONEY = ("gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "total_sales")
+MONEY = ("gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "duties",
+         "additional_fees", "total_sales")  # fmt: skip
 
 
 async def revenue(conn: asyncpg.Connection, shop_id: str) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,8 @@
 -- cannot roll an order back; children follow their order's decision.
 --
 -- Money: shopMoney amounts (shop currency) as numeric; presentment money stays in `raw`.
+-- Duties / additional fees: Order.original*/current*TotalDutiesSet and
+-- original*/current*TotalAdditionalFeesSet; refunded duties: Σ Refund.duties (refund headers).
 -- Derived figures use only fields that both the bulk and the paginated queries select:
 --   line original_total   = originalUnitPrice × quantity            (gross sales)
 --   line total_discount   = Σ discountAllocations.allocatedAmount   (line + order-level share)
@@ -56,7 +58,8 @@ INSERT INTO core_warehouse.orders AS t (
     total_price, total_refunded, current_subtotal_price, current_total_discounts,
     current_total_tax, current_total_price, first_visit_source, first_utm_source,
     first_utm_medium, first_utm_campaign, last_visit_source, last_utm_source, last_utm_medium,
-    last_utm_campaign, raw, sync_job_id, synced_at)
+    last_utm_campaign, original_total_duties, current_total_duties,
+    original_total_additional_fees, current_total_additional_fees, raw, sync_job_id, synced_at)
 SELECT DISTINCT ON (s.object_id)
     s.shop_id, s.object_id, r.name, r."createdAt",
     coalesce(r."processedAt", r."createdAt"),
@@ -85,6 +88,10 @@ SELECT DISTINCT ON (s.object_id)
     r."customerJourneySummary" -> 'lastVisit' -> 'utmParameters' ->> 'source',
     r."customerJourneySummary" -> 'lastVisit' -> 'utmParameters' ->> 'medium',
     r."customerJourneySummary" -> 'lastVisit' -> 'utmParameters' ->> 'campaign',
+    (r."originalTotalDutiesSet" -> 'shopMoney' ->> 'amount')::numeric,
+    (r."currentTotalDutiesSet" -> 'shopMoney' ->> 'amount')::numeric,
+    (r."originalTotalAdditionalFeesSet" -> 'shopMoney' ->> 'amount')::numeric,
+    (r."currentTotalAdditionalFeesSet" -> 'shopMoney' ->> 'amount')::numeric,
     s.payload, s.sync_job_id, now()
 FROM staging_ingest.shopify_bulk_rows AS s
 -- One detoast per line: every top-level field is extracted in a single pass.
@@ -97,7 +104,9 @@ CROSS JOIN LATERAL jsonb_to_record(s.payload) AS r(
     "subtotalPriceSet" jsonb, "totalDiscountsSet" jsonb, "totalShippingPriceSet" jsonb,
     "totalTaxSet" jsonb, "totalPriceSet" jsonb, "totalRefundedSet" jsonb,
     "currentSubtotalPriceSet" jsonb, "currentTotalDiscountsSet" jsonb,
-    "currentTotalTaxSet" jsonb, "currentTotalPriceSet" jsonb, "customerJourneySummary" jsonb)
+    "currentTotalTaxSet" jsonb, "currentTotalPriceSet" jsonb, "customerJourneySummary" jsonb,
+    "originalTotalDutiesSet" jsonb, "currentTotalDutiesSet" jsonb,
+    "originalTotalAdditionalFeesSet" jsonb, "currentTotalAdditionalFeesSet" jsonb)
 WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'Order'
   AND s.object_id IS NOT NULL AND r."createdAt" IS NOT NULL
 ORDER BY s.object_id, s.line_no DESC
@@ -123,6 +132,10 @@ ON CONFLICT (shop_id, id) DO UPDATE SET
     first_utm_campaign = EXCLUDED.first_utm_campaign,
     last_visit_source = EXCLUDED.last_visit_source, last_utm_source = EXCLUDED.last_utm_source,
     last_utm_medium = EXCLUDED.last_utm_medium, last_utm_campaign = EXCLUDED.last_utm_campaign,
+    original_total_duties = EXCLUDED.original_total_duties,
+    current_total_duties = EXCLUDED.current_total_duties,
+    original_total_additional_fees = EXCLUDED.original_total_additional_fees,
+    current_total_additional_fees = EXCLUDED.current_total_additional_fees,
     raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id, synced_at = EXCLUDED.synced_at
 WHERE t.updated_at <= EXCLUDED.updated_at;
 
@@ -326,6 +339,32 @@ ON CONFLICT (shop_id, id) DO UPDATE SET
     total_refunded = EXCLUDED.total_refunded,
     details_sync_job_id = coalesce(EXCLUDED.details_sync_job_id, t.details_sync_job_id),
     raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
+
+-- name: shopify_refund_duties
+-- refunds.duties = Σ Refund.duties of the refund headers in the job's full Order lines (the last
+-- line of each order wins, like the order row). Refund-details carriers (Order lines without
+-- createdAt) are skipped: they may not select duties, and the headers always come with them.
+WITH heads AS (
+    SELECT DISTINCT ON (s.object_id) s.object_id AS order_id, s.payload -> 'refunds' AS refunds
+    FROM staging_ingest.shopify_bulk_rows AS s
+    WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'Order'
+      AND s.payload ? 'createdAt' AND s.payload ? 'refunds'
+    ORDER BY s.object_id, s.line_no DESC
+),
+duties AS (
+    SELECT storeline_private.shopify_gid_id(e.value ->> 'id') AS id, h.order_id,
+           coalesce(sum((d.value -> 'amountSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
+               AS amount
+    FROM heads AS h
+    CROSS JOIN LATERAL jsonb_array_elements(storeline_private.shopify_nodes(h.refunds)) AS e
+    LEFT JOIN LATERAL jsonb_array_elements(
+        storeline_private.shopify_nodes(e.value -> 'duties')) AS d ON true
+    GROUP BY 1, 2
+)
+UPDATE core_warehouse.refunds AS r SET duties = d.amount
+FROM duties AS d
+WHERE r.shop_id = $2 AND r.id = d.id AND r.order_id = d.order_id AND r.sync_job_id = $1
+  AND r.duties IS DISTINCT FROM d.amount;
 
 -- name: shopify_prune_refunds
 -- Refunds of the job's orders that the job no longer lists (with their details).

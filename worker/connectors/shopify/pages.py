@@ -20,6 +20,11 @@ from worker.connectors.shopify.documents import document, parse_time
 from worker.connectors.shopify.records import order_records
 from worker.connectors.shopify.settings import ShopifySettings
 
+# orders_page.graphql requests ~307 cost points per order (the same fields as the bulk file,
+# both currencies, nested refund details): 3 orders (920) is the largest page under Shopify's
+# 1000-point ceiling for a single query.
+PAGE_FIRST_MAX = 3
+
 
 @dataclass
 class PageOutcome:
@@ -41,7 +46,8 @@ async def order_page_lines(
     after: str | None = None
     while True:
         check_cancelled()
-        variables = {"first": settings.page_size, "after": after, "query": search or None}
+        first = min(settings.page_size, PAGE_FIRST_MAX)
+        variables = {"first": first, "after": after, "query": search or None}
         result = await client.graphql(document("orders_page"), variables)
         connection = result.data.get("orders") or {}
         outcome.pages += 1

@@ -26,6 +26,7 @@ _STEPS = (
     "shopify_upsert_transactions",
     "shopify_prune_transactions",
     "shopify_upsert_refunds",
+    "shopify_refund_duties",
     "shopify_prune_refunds",
     "shopify_upsert_refund_line_items",
     "shopify_prune_refund_line_items",

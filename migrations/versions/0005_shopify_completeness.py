@@ -1,0 +1,27 @@
+"""Shopify completeness: duties and additional fees in the warehouse and the revenue rollup;
+restamping a shop's local days when its timezone changes.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from pathlib import Path
+
+from storeline.migrate import apply_files
+
+revision = "0005"
+# TEMPORARY (uncommitted) while 0004 is being written in the same tree: never two heads.
+down_revision = "0004" if any(Path(__file__).parent.glob("0004_*.py")) else "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    apply_files(
+        "core_warehouse/20_shopify_duties.sql",
+        "reporting/20_shopify_duties.sql",
+    )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("Storeline migrates forward; use `storeline db reset`")
