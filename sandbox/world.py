@@ -36,6 +36,7 @@ class ShopProfile:
     ga4_refresh_token: str
     hubspot_portal_id: str
     hubspot_token: str
+    plan: str = "standard"  # Shopify plan: sets the GraphQL rate limit (sandbox/shopify/cost.py)
 
     @property
     def handle(self) -> str:
@@ -51,6 +52,7 @@ def make_shop(
     history_days: int,
     orders_per_day: float,
     index: int,
+    plan: str = "standard",
 ) -> ShopProfile:
     """Derive every account id and secret of a shop from its handle, so worlds stay reproducible."""
     return ShopProfile(
@@ -69,21 +71,24 @@ def make_shop(
         ga4_refresh_token=f"1//sandbox-refresh-{handle}",
         hubspot_portal_id=str(4000000 + index),
         hubspot_token=f"pat-na1-sandbox-{handle}",
+        plan=plan,
     )
 
 
-# Sizes are parameters: "tiny" for unit tests, "demo" for ./scripts/demo, "bench" for benchmarks.
-SIZES: dict[str, tuple[int, float]] = {
-    "tiny": (120, 4.0),
-    "small": (400, 12.0),
-    "demo": (730, 25.0),
-    "bench": (1100, 100.0),
+# Sizes are parameters: "tiny" for unit tests, "demo" for ./scripts/demo, "bench" for benchmarks:
+# (history days, orders per day, Shopify plan). A store taking ~36k orders a year (the bench size)
+# is a Shopify Plus merchant in practice, so it gets Plus's API rate limit.
+SIZES: dict[str, tuple[int, float, str]] = {
+    "tiny": (120, 4.0, "standard"),
+    "small": (400, 12.0, "standard"),
+    "demo": (730, 25.0, "advanced"),
+    "bench": (1100, 100.0, "plus"),
 }
 
 
 def default_shops(size: str = "tiny") -> list[ShopProfile]:
     """Shops in different currencies and timezones, one far from UTC (Pacific/Kiritimati)."""
-    days, per_day = SIZES[size]
+    days, per_day, plan = SIZES[size]
     return [
         make_shop(
             "aurora-goods",
@@ -93,6 +98,7 @@ def default_shops(size: str = "tiny") -> list[ShopProfile]:
             history_days=days,
             orders_per_day=per_day,
             index=1,
+            plan=plan,
         ),
         make_shop(
             "berlin-botanics",
@@ -102,6 +108,7 @@ def default_shops(size: str = "tiny") -> list[ShopProfile]:
             history_days=days,
             orders_per_day=per_day * 0.7,
             index=2,
+            plan=plan,
         ),
         make_shop(
             "kiri-surf",
@@ -111,6 +118,7 @@ def default_shops(size: str = "tiny") -> list[ShopProfile]:
             history_days=days,
             orders_per_day=per_day * 0.5,
             index=3,
+            plan=plan,
         ),
     ]
 

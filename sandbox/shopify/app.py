@@ -63,7 +63,7 @@ class ShopifyState:
     def __init__(self, world: World) -> None:
         self.world = world
         self.bulk = BulkOperations(world)
-        self.buckets = {shop_id: cost.LeakyBucket() for shop_id in world.shops}
+        self.buckets = {sid: cost.LeakyBucket.for_plan(s.plan) for sid, s in world.shops.items()}
         self.by_handle = {shop.handle: shop for shop in world.shops.values()}
 
 

@@ -1,8 +1,8 @@
 """Calculated query cost and the per-shop leaky bucket, as the Admin API enforces them.
 
 Requested cost is static (before execution): scalars and enums 0, objects 1, a connection
-2 + first * (its node's cost), a list with `first` first * (item cost), a mutation 10, an
-interface or union the dearest of its fragments. A query requesting more than 1000 points is
+2 + first * (its node's cost), a list with `first` (or `ids`) that many items' cost, a mutation
+10, an interface or union the dearest of its fragments. A query requesting more than 1000 points is
 refused (MAX_COST_EXCEEDED). The bucket takes the requested cost up front and gives back the
 difference to the actual cost (counted from the objects really returned), like Shopify.
 Source: https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
@@ -42,6 +42,9 @@ MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 BUCKET_SIZE = 2000.0
 RESTORE_RATE = 100.0
+# Restore rate (points/second) by the shop's plan; the bucket holds 20 seconds of it
+# (2,000 on Standard, 20,000 on Plus, as throttleStatus.maximumAvailable reports them).
+PLAN_RESTORE_RATES = {"standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0}
 
 
 def requested_cost(
@@ -134,6 +137,8 @@ def _field_cost(
     }
     size = args.get("first") or args.get("last")
     count = int(size) if isinstance(size, int) else None
+    if count is None and isinstance(args.get("ids"), list):  # nodes(ids:): each id is a node
+        count = len(args["ids"])
     if named.name.endswith("Connection"):
         node_cost = _connection_node_cost(schema, named, node.selection_set, fragments, variables)
         return 2 + (count or 0) * node_cost
@@ -190,6 +195,11 @@ class LeakyBucket:
     _available: float = BUCKET_SIZE
     _stamp: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def for_plan(cls, plan: str) -> LeakyBucket:
+        rate = PLAN_RESTORE_RATES[plan]
+        return cls(maximum=rate * 20, restore_rate=rate, _available=rate * 20)
 
     def _refill(self) -> None:
         now = self.clock()
