@@ -8,7 +8,7 @@ gid of the node owning the connection. Storeline's lines (staging_ingest.shopify
   LineItem            {"__typename": "LineItem", "id", …, "__parentId": <Order gid>}
   ShippingLine        {"__typename": "ShippingLine", "id", …, "__parentId": <Order gid>}
   Refund              {"__typename": "Refund", "id", "createdAt", "updatedAt", "note",
-                       "totalRefundedSet", "__parentId": <Order gid>}
+                       "totalRefundedSet", "duties", "__parentId": <Order gid>}
   RefundLineItem      {"__typename": "RefundLineItem", "id", "lineItem": {"id"}, "quantity",
                        "restockType", "subtotalSet", "totalTaxSet", "__parentId": <Refund gid>}
   RefundShippingLine  {"__typename": "RefundShippingLine", "id", "shippingLine": {"id"},
@@ -17,9 +17,11 @@ gid of the node owning the connection. Storeline's lines (staging_ingest.shopify
 
 Bulk order files carry Order/LineItem/ShippingLine lines (Shopify refuses connections inside the
 `refunds` list), so Refund* lines come from refund_details.graphql for orders with refunds;
-paginated incrementals produce all of them from one answer. The same gid may appear more than once
-in one job (page overlap, partial-then-retry, refund details): every copy is the object as
-Shopify returned it at some moment of the job, and the transform keeps the last one loaded.
+paginated incrementals produce all of them from one answer (orders_page.graphql selects the bulk
+file's fields plus refund_details.graphql's, so both paths type a row identically). The same
+gid may appear more than once in one job (page overlap, partial-then-retry, refund details):
+every copy is the object as Shopify returned it at some moment of the job, and the transform
+keeps the last one loaded.
 """
 
 from __future__ import annotations
