@@ -101,8 +101,10 @@ class ShopifyClient:
         waited = 0.0
         while True:
             pause = self.bucket.delay_for(document)
-            if pause:
+            while pause:  # concurrent callers share the bucket: re-check after waking
                 await asyncio.sleep(pause)
+                pause = self.bucket.delay_for(document)
+            self.bucket.reserve(document)
             try:
                 return await self._once(document, body)
             except _Throttled as throttled:

@@ -13,7 +13,7 @@ finished exports and re-polls a running one.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -27,7 +27,11 @@ from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.deletions import Deletion, deleted_orders
 from worker.connectors.shopify.documents import iso, parse_time, updated_since
 from worker.connectors.shopify.pages import PageOutcome, order_page_lines
-from worker.connectors.shopify.refunds import refund_detail_lines, refunded_order_ids
+from worker.connectors.shopify.refunds import (
+    RefundPrefetch,
+    refund_detail_lines,
+    refunded_order_ids,
+)
 from worker.connectors.shopify.settings import ShopifySettings, shopify_settings
 from worker.errors import CredentialError
 from worker.jobs.contract import JobContext
@@ -67,6 +71,7 @@ class ShopifySync:
             check_cancelled=ctx.check_cancelled,
         )
         self.deletions: list[Deletion] = []
+        self._watch: Callable[[bytes], None] | None = None  # sees every line loaded, if set
         self.timings: dict[str, float] = {}  # phase → seconds, for logs and bench/backfill.py
 
     @asynccontextmanager
@@ -99,14 +104,28 @@ class ShopifySync:
     async def _historical(self) -> dict[str, str]:
         # Both operations run on Shopify's side at once (2026-01 allows five per shop); staging
         # loads them one after the other (a job's line numbers are allocated per COPY).
+        # Refund details are fetched while the orders file loads (and while customers export)
+        # unless a previous attempt already loaded some orders lines: those would pass unseen,
+        # so the orders with refunds are then read back from staging afterwards.
         await self.exporter.start("orders", "bulk_orders", "")
         await self.exporter.start("customers", "bulk_customers", "")
-        async with self._phase("orders"):
-            orders = await self.exporter.export("orders", "bulk_orders", "")
-        async with self._phase("customers"):
-            customers = await self.exporter.export("customers", "bulk_customers", "")
-        async with self._phase("refunds"):
-            await self._refund_details()
+        loaded = (self.progress.get("orders") or {}).get("lines")
+        prefetch = not loaded and not self._done("orders") and not self._done("refunds")
+        async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as early:
+            async with self._phase("orders"):
+                self._watch = early.see if prefetch else None
+                try:
+                    orders = await self.exporter.export("orders", "bulk_orders", "")
+                finally:
+                    self._watch = None
+            async with self._phase("customers"):
+                customers = await self.exporter.export("customers", "bulk_customers", "")
+            async with self._phase("refunds"):
+                if prefetch:
+                    count = await self._load(early.lines())
+                    await self._save("refunds", {"done": True, "lines": count})
+                else:
+                    await self._refund_details()
         return {
             "orders_updated_at": iso(orders.started_at),
             "customers_updated_at": iso(customers.started_at),
@@ -169,14 +188,19 @@ class ShopifySync:
         return _latest(None, newest, export.started_at), True
 
     async def _refund_details(self) -> None:
-        if self.progress.get("refunds", {}).get("done"):
+        if self._done("refunds"):
             return
         ids = refunded_order_ids(self.ctx.pool, self.ctx.job.id)
         lines = refund_detail_lines(self.client, self.settings, ids, self.ctx.check_cancelled)
         count = await self._load(lines)
         await self._save("refunds", {"done": True, "lines": count})
 
+    def _done(self, key: str) -> bool:
+        return bool((self.progress.get(key) or {}).get("done"))
+
     async def _load(self, lines: AsyncIterator[bytes]) -> int:
+        if self._watch is not None:
+            lines = _watched(lines, self._watch)
         async with self.ctx.pool.acquire() as proxy:
             conn = cast(asyncpg.Connection, proxy)
             count = await load.copy_lines(
@@ -189,6 +213,14 @@ class ShopifySync:
     async def _save(self, key: str, state: dict[str, Any]) -> None:
         self.progress[key] = state
         await self.ctx.save_progress(**{key: state})
+
+
+async def _watched(
+    lines: AsyncIterator[bytes], watch: Callable[[bytes], None]
+) -> AsyncIterator[bytes]:
+    async for line in lines:
+        watch(line)
+        yield line
 
 
 def _since(value: Any, overlap: timedelta) -> datetime | None:

@@ -1,15 +1,24 @@
 """Refund line items and refunded shipping for orders a bulk export found refunds on.
 
 Bulk files can only carry refund headers (a connection inside the `refunds` list is refused by
-Shopify), so the orders with refunds are read back from staging in gid order (keyset pages, flat
-memory) and asked for with `refund_details.graphql` (`nodes(ids:)`, `refund_batch` at a time).
-An order whose refund has more children than a page holds is asked again alone with larger pages.
+Shopify), so the orders with refunds are asked for with `refund_details.graphql` (`nodes(ids:)`,
+`refund_batch` at a time). This is the slow part of a backfill: it is bound by the shop's API
+rate, not by bytes. So `RefundPrefetch` starts asking while the orders file is still streaming
+into staging (it watches the lines go by) and keeps `refund_concurrency` requests in flight; its
+answers wait in a spool file until the orders COPY is done. A job resumed after the orders file
+was loaded reads the orders with refunds back from staging instead (`refunded_order_ids`, keyset
+pages, flat memory). An order whose refund has more children than a page holds is asked again
+alone with larger pages.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
+from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -24,6 +33,8 @@ from worker.errors import TerminalError
 
 _FIRST = re.compile(r"\(first: \d+\)")
 _SCAN_PAGE = 1000
+_SPOOL_MEMORY = 4 << 20  # answers beyond this go to a temp file: memory stays flat
+_HAS_REFUNDS = b'"refunds":[{'
 
 
 async def refunded_order_ids(pool: asyncpg.Pool, job_id: int) -> AsyncIterator[list[str]]:
@@ -74,3 +85,87 @@ async def _single(client: ShopifyClient, order_id: str) -> list[Record]:
             code="shopify_refund_too_large",
         )
     return records
+
+
+class RefundPrefetch:
+    """Fetch refund details for the Order lines `see` is shown, concurrently with the caller.
+
+    Use as `async with RefundPrefetch(...) as prefetch:`, call `see(line)` for every line of the
+    orders file, then `async for line in prefetch.lines()` once the file is loaded. Leaving the
+    block cancels whatever is still in flight; a fetch error surfaces at the next `see` or in
+    `lines()`, so a bad token stops the orders download too.
+    """
+
+    def __init__(
+        self,
+        client: ShopifyClient,
+        settings: ShopifySettings,
+        check_cancelled: Callable[[], None],
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._check_cancelled = check_cancelled
+        self._queue: asyncio.Queue[list[str] | None] = asyncio.Queue()
+        self._pending: list[str] = []
+        self._seen: set[str] = set()
+        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
+        self._tasks: list[asyncio.Task[None]] = []
+        self.orders = 0
+
+    async def __aenter__(self) -> RefundPrefetch:
+        self._tasks = [
+            asyncio.create_task(self._fetch()) for _ in range(self._settings.refund_concurrency)
+        ]
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._spool.close()
+
+    def see(self, line: bytes) -> None:
+        """Queue the order of an Order line that lists refunds (a cheap byte test first)."""
+        self._raise_failure()
+        if _HAS_REFUNDS not in line:
+            return
+        order = orjson.loads(line)
+        order_id = order.get("id") if isinstance(order, dict) else None
+        if isinstance(order_id, str) and order.get("refunds") and order_id not in self._seen:
+            self._seen.add(order_id)
+            self._pending.append(order_id)
+            if len(self._pending) >= self._settings.refund_batch:
+                self._queue.put_nowait(self._pending)
+                self._pending = []
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        """Every fetched line, after the last queued order is answered."""
+        if self._pending:
+            self._queue.put_nowait(self._pending)
+            self._pending = []
+        for _ in self._tasks:
+            self._queue.put_nowait(None)
+        await asyncio.gather(*self._tasks)
+        self.orders = len(self._seen)
+        self._spool.seek(0)
+        for line in self._spool:
+            yield line
+
+    def _raise_failure(self) -> None:
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+    async def _fetch(self) -> None:
+        async for line in refund_detail_lines(
+            self._client, self._settings, self._batches(), self._check_cancelled
+        ):
+            self._spool.write(line + b"\n")
+
+    async def _batches(self) -> AsyncIterator[list[str]]:
+        while (batch := await self._queue.get()) is not None:
+            yield batch

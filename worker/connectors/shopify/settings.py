@@ -50,6 +50,9 @@ class ShopifySettings(BaseSettings):
     page_limit: int = Field(default=20, ge=1)
     # Refund details (refund_details.graphql) are fetched for this many orders per request.
     refund_batch: int = Field(default=10, ge=1, le=50)
+    # Refund-detail requests kept in flight during a backfill: one waits on the network while
+    # another is answered, so the shop's rate limit, not latency, bounds the phase.
+    refund_concurrency: int = Field(default=3, ge=1, le=8)
     events_page_size: int = Field(default=100, ge=1, le=250)
 
     @field_validator("base_url")

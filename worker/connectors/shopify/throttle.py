@@ -46,6 +46,13 @@ class Bucket:
         elapsed = self.clock() - self.stamp
         return min(self.maximum, self.available + elapsed * self.restore_rate)
 
+    def reserve(self, document: str) -> None:
+        """Count a request as sent before its answer arrives, so concurrent callers wait for
+        what is left instead of all firing at the same estimate (and drawing THROTTLED)."""
+        estimate = self.estimate()
+        self.stamp = self.clock()
+        self.available = estimate - self.costs.get(hash(document), 0.0)
+
     def delay_for(self, document: str) -> float:
         """Seconds to wait so the bucket holds this document's expected requested cost."""
         needed = min(self.costs.get(hash(document), 0.0), self.maximum)
