@@ -20,6 +20,8 @@ def upgrade() -> None:
     apply_files(
         "core_warehouse/20_shopify_duties.sql",
         "reporting/20_shopify_duties.sql",
+        "reporting/30_shopify_kpis.sql",
+        "core_warehouse/30_shopify_restamp.sql",
     )
 
 

@@ -33,6 +33,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sandbox.shopify import profile
 from sandbox.shopify.days import local_day
 from sandbox.shopify.generate import iter_orders_created
 from sandbox.shopify.model import CENT, ZERO, money
@@ -76,12 +77,12 @@ def daily(world: World, shop: ShopProfile, date_from: date, date_to: date) -> li
     days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
     sums = {d: _empty() for d in days}
     counts = dict.fromkeys(days, 0)
-    tz = shop.timezone
+    tz = profile.timezone(world, shop)  # the CURRENT timezone buckets all history, like Shopify
     # Orders whose sales or refunds can land in the range: refunds come at most
     # MAX_MUTATION_DELAY after creation, imported orders are processed at most
-    # MAX_IMPORT_BACKDATE before it (one extra day absorbs the timezone offset).
-    first = date_from - MAX_MUTATION_DELAY - timedelta(days=1)
-    last = date_to + MAX_IMPORT_BACKDATE + timedelta(days=1)
+    # MAX_IMPORT_BACKDATE before it (two extra days absorb any two timezones' offsets).
+    first = date_from - MAX_MUTATION_DELAY - timedelta(days=2)
+    last = date_to + MAX_IMPORT_BACKDATE + timedelta(days=2)
     for order in iter_orders_created(world, shop, first, last):
         if order.test:
             continue

@@ -25,7 +25,7 @@ from graphql import (
     get_named_type,
 )
 
-from sandbox.shopify import generate, paging, search
+from sandbox.shopify import generate, paging, profile, search
 from sandbox.shopify.encoding import parse_gid
 from sandbox.shopify.views import View, customer_view, event_view, order_view
 from sandbox.world import ShopProfile, World
@@ -347,7 +347,12 @@ def schema() -> GraphQLSchema:
     return built
 
 
+def _shop(_: Any, info: Info) -> View:
+    return profile.shop_view(info.context.world, info.context.shop)
+
+
 _ROOT: dict[str, Callable[..., Any]] = {
+    "shop": _shop,
     "orders": resolve_orders,
     "order": _root_typed("Order"),
     "customers": resolve_customers,

@@ -116,15 +116,19 @@ async def wait_for(
 
 @asynccontextmanager
 async def engine(
-    dsn: str, running: RunningSandbox, **shopify: Any
+    dsn: str,
+    running: RunningSandbox,
+    *,
+    connector: type[ShopifyConnector] = ShopifyConnector,
+    **shopify: Any,
 ) -> AsyncIterator[tuple[Worker, list[ShopifyConnector]]]:
     """The real worker (claim, leases, heartbeat, completion) running the Shopify connector
-    against the sandbox; yields it and the connectors it built (their counters)."""
+    (or a subclass) against the sandbox; yields it and the connectors it built (counters)."""
     settings = sandbox_settings(running, **shopify)
     built: list[ShopifyConnector] = []
 
     def factory() -> ShopifyConnector:
-        built.append(ShopifyConnector(settings))
+        built.append(connector(settings))
         return built[-1]
 
     pool = await db.create_pool(dsn, min_size=1, max_size=12)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from sandbox.shopify import oracle
+from sandbox.shopify import oracle, profile
 from sandbox.world import ShopProfile, World
 
 FIELDS = ("orders", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
@@ -28,7 +28,8 @@ async def revenue_mismatches(
     conn: asyncpg.Connection, world: World, shop: ShopProfile
 ) -> list[str]:
     """Every shop-local day where the product and the oracle disagree (empty when all match)."""
-    last = world.now().astimezone(ZoneInfo(shop.timezone)).date() + timedelta(days=1)
+    zone = ZoneInfo(profile.timezone(world, shop))  # the shop's CURRENT timezone
+    last = world.now().astimezone(zone).date() + timedelta(days=1)
     first = world.history_start(shop) - timedelta(days=2)
     expected = {
         date.fromisoformat(r["date"]): _normal(r) for r in oracle.daily(world, shop, first, last)

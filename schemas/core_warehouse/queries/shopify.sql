@@ -563,7 +563,9 @@ WHERE c.shop_id = $1 AND c.sync_job_id <> $2
                     AND s.object_id = c.id);
 
 -- name: shopify_shop_timezone
-SELECT timezone FROM app_dashboard.shops WHERE id = $1;
+-- FOR SHARE: a timezone change (its trigger restamps the shop's days) waits until the transform
+-- that read this timezone commits, so no job writes days in a timezone that is already gone.
+SELECT timezone FROM app_dashboard.shops WHERE id = $1 FOR SHARE;
 
 -- name: shopify_get_nestloop
 SELECT current_setting('enable_nestloop');

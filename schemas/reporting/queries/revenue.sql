@@ -1,5 +1,7 @@
 -- reporting.shop_daily_kpis from core_warehouse (Shopify), for one shop and a set of shop-local
--- days only. Called by worker/connectors/shopify/rollup.py with $1 shop_id, $2 date[].
+-- days only. Called by worker/connectors/shopify/rollup.py with $1 shop_id, $2 date[]. The
+-- aggregation itself is reporting.shopify_daily_kpis (schemas/reporting/30_shopify_kpis.sql),
+-- shared with the timezone restamp; it implements the rules below.
 --
 -- Shopify's sales report, as implemented here (help.shopify.com "Sales reports", ShopifyQL
 -- `sales` schema; DESIGN.md §6):
@@ -29,60 +31,8 @@
 WITH days AS (
     SELECT DISTINCT unnest($2::date[]) AS day
 ),
-live AS (
-    SELECT o.id, o.processed_date, o.original_total_duties AS duties,
-           o.original_total_additional_fees AS fees
-    FROM core_warehouse.orders AS o
-    WHERE o.shop_id = $1 AND o.processed_date = ANY ($2::date[])
-      AND NOT o.test AND o.deleted_at IS NULL
-),
-parts AS (
-    SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
-           0::numeric AS discounts, 0::numeric AS returns, 0::numeric AS shipping,
-           0::numeric AS taxes, coalesce(sum(l.duties), 0) AS duties,
-           coalesce(sum(l.fees), 0) AS additional_fees
-    FROM live AS l GROUP BY l.processed_date
-    UNION ALL
-    SELECT l.processed_date, 0, sum(li.original_total), sum(li.total_discount), 0, 0,
-           sum(li.total_tax), 0, 0
-    FROM live AS l
-    JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
-    GROUP BY l.processed_date
-    UNION ALL
-    SELECT l.processed_date, 0, 0, 0, 0, sum(sl.discounted_price), sum(sl.total_tax), 0, 0
-    FROM live AS l
-    JOIN core_warehouse.order_shipping_lines AS sl ON sl.shop_id = $1 AND sl.order_id = l.id
-    GROUP BY l.processed_date
-    UNION ALL
-    SELECT r.refund_date, 0, 0, 0, sum(rli.subtotal), 0, -sum(rli.total_tax), 0, 0
-    FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-    JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2::date[])
-    GROUP BY r.refund_date
-    UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, -sum(rsl.subtotal), -sum(rsl.tax), 0, 0
-    FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-    JOIN core_warehouse.refund_shipping_lines AS rsl ON rsl.shop_id = $1 AND rsl.refund_id = r.id
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2::date[])
-    GROUP BY r.refund_date
-    UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, 0, 0, -sum(r.duties), 0
-    FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2::date[]) AND r.duties <> 0
-    GROUP BY r.refund_date
-),
 totals AS (
-    SELECT p.day, sum(p.orders)::integer AS orders, sum(p.gross_sales) AS gross_sales,
-           sum(p.discounts) AS discounts, sum(p.returns) AS returns,
-           sum(p.shipping) AS shipping, sum(p.taxes) AS taxes, sum(p.duties) AS duties,
-           sum(p.additional_fees) AS additional_fees
-    FROM parts AS p GROUP BY p.day
+    SELECT * FROM reporting.shopify_daily_kpis($1, $2::date[])
 ),
 cleared AS (
     DELETE FROM reporting.shop_daily_kpis AS k
@@ -92,10 +42,8 @@ cleared AS (
 INSERT INTO reporting.shop_daily_kpis AS k (
     shop_id, day, orders, gross_sales, discounts, returns, net_sales, shipping, taxes, duties,
     additional_fees, total_sales, refreshed_at)
-SELECT $1, t.day, t.orders, t.gross_sales, t.discounts, t.returns,
-       t.gross_sales - t.discounts - t.returns, t.shipping, t.taxes, t.duties, t.additional_fees,
-       t.gross_sales - t.discounts - t.returns + t.shipping + t.duties + t.additional_fees
-           + t.taxes, now()
+SELECT $1, t.day, t.orders, t.gross_sales, t.discounts, t.returns, t.net_sales, t.shipping,
+       t.taxes, t.duties, t.additional_fees, t.total_sales, now()
 FROM totals AS t
 ON CONFLICT (shop_id, day) DO UPDATE SET
     orders = EXCLUDED.orders, gross_sales = EXCLUDED.gross_sales,

@@ -1,0 +1,39 @@
+"""Keep app_dashboard.shops in step with the shop's own settings (timezone, currency).
+
+Shopify's reports bucket all history by the shop's CURRENT timezone, so a merchant's timezone
+change must move every stored day: writing the new timezone fires the shops_timezone_restamp
+trigger (schemas/core_warehouse/30_shopify_restamp.sql), which restamps the shop's days and
+rebuilds its rollup in the same transaction. The write is fenced by the job's lease, and it
+runs before the job fetches anything, so the job's own transform already uses the new zone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storeline.sql import queries
+from worker.connectors.shopify.client import ShopifyClient
+from worker.connectors.shopify.documents import document
+from worker.jobs.contract import JobContext
+
+log = logging.getLogger(__name__)
+
+
+async def sync_shop_profile(client: ShopifyClient, ctx: JobContext) -> None:
+    """Read `shop { ianaTimezone currencyCode }` and update the shops row when it differs."""
+    result = await client.graphql(document("shop_profile"))
+    shop = result.data.get("shop") or {}
+    timezone, currency = shop.get("ianaTimezone"), shop.get("currencyCode")
+    if not isinstance(timezone, str) or not isinstance(currency, str):
+        return  # nothing reliable to compare with: keep what we have
+    if timezone == ctx.shop.timezone and currency == ctx.shop.currency:
+        return
+    async with ctx.fenced() as conn:
+        previous = await conn.fetchval(
+            queries("app_dashboard")["shopify_sync_shop_profile"], ctx.shop.id, timezone, currency
+        )
+    if previous is not None and previous != timezone:
+        log.info(
+            "shop timezone changed; stored days restamped",
+            extra={"shop_id": ctx.shop.id, "from": previous, "to": timezone},
+        )
