@@ -136,6 +136,8 @@ async def run(dsn: str, base: str, handle: str) -> dict[str, Any]:
         "timings": sync.timings,
         "requests": sync.client.requests,
         "throttled": sync.client.throttled,
+        "points": sync.client.points,
+        "bucket": (sync.client.bucket.maximum, sync.client.bucket.restore_rate),
         "records": records,
         "counts": counts,
     }
@@ -168,6 +170,13 @@ def main() -> None:
     print(f"  customers          {counts['customers']:8d}")
     print(f"  staged lines       {result['records']:8d}")
     print(f"  API requests       {result['requests']:8d}   throttled {result['throttled']}")
+    # The rate limit sets a floor no client can beat: points spent beyond the full bucket
+    # arrive at the plan's restore rate.
+    maximum, rate = result["bucket"]
+    floor = max(0.0, result["points"] - maximum) / rate
+    print(f"  API points spent   {result['points']:8.0f}   (bucket {maximum:.0f}, {rate:.0f}/s)")
+    ratio = result["wall"] / max(floor, 1e-9)
+    print(f"  rate-limit floor   {floor:8.1f} s   wall / floor {ratio:.2f}")
     print(f"  worker peak RSS    {rss:8.0f} MB")
 
 

@@ -73,6 +73,7 @@ class ShopifyClient:
         self.bucket = bucket or Bucket()
         self.requests = 0
         self.throttled = 0
+        self.points = 0.0  # actual query cost spent: what the shop's rate limit is paid in
         self._token = token
         self._url = settings.graphql_url(shop_id)
         timeout = httpx.Timeout(settings.request_timeout_seconds)
@@ -180,6 +181,8 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise _Retry("shopify_malformed_response", "Shopify sent a response without data")
         self.bucket.observe(cost, document)
+        actual = cost.get("actualQueryCost") if cost else None
+        self.points += float(actual) if isinstance(actual, int | float) else 0.0
         return GraphQLResult(data, cost)
 
     def _raise_for_errors(self, errors: Any, cost: Mapping[str, Any] | None, document: str) -> None:
