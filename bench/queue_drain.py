@@ -96,7 +96,7 @@ async def run_storeline(dsn: str, jobs: int, slots: int, *, durable: bool) -> di
         slots=slots, scheduler=False, poll_interval_seconds=1.0, async_commit=not durable
     )
     pool = await db.create_pool(dsn, min_size=slots, max_size=slots * 2 + 2)
-    engine_pool = await db.create_pool(dsn, min_size=3, max_size=3)
+    engine_pool = await db.create_pool(dsn, min_size=5, max_size=5)
     commits0 = await commits(dsn)
     worker = Worker(
         pool=pool,

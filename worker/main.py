@@ -15,8 +15,9 @@ from worker.jobs.runner import Worker
 from worker.logs import log
 from worker.settings import WorkerSettings, worker_settings
 
-# Claims, heartbeats, completions, reaper and scheduler: a small pool of their own.
-_ENGINE_POOL_SIZE = 3
+# Claims and completions (one held connection each), heartbeats, reaper and scheduler: a small
+# pool of their own.
+_ENGINE_POOL_SIZE = 5
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -139,7 +139,7 @@ async def running_worker(
 ) -> AsyncIterator[Worker]:
     """A Worker with the fake connector for every platform, running in this event loop."""
     pool = await db.create_pool(dsn, min_size=1, max_size=settings.slots * 2 + 2)
-    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
+    engine_pool = await db.create_pool(dsn, min_size=1, max_size=5)
     worker = Worker(
         pool=pool,
         engine_pool=engine_pool,

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from storeline.sql import queries
+from worker.jobs.claim import claim_sql
 
 
 def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -19,7 +20,8 @@ def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 async def explain(conn: asyncpg.Connection, name: str, *args: Any) -> list[dict[str, Any]]:
     # asyncpg would plan `EXPLAIN` with the arguments bound, like the real call.
-    sql = f"EXPLAIN (FORMAT JSON) {queries('app_dashboard')[name]}"
+    sql = queries("app_dashboard")[name] if name != "claim_jobs" else claim_sql(8)
+    sql = f"EXPLAIN (FORMAT JSON) {sql}"
     (doc,) = await conn.fetchval(sql, *args)
     return list(nodes(doc["Plan"]))
 
@@ -46,7 +48,7 @@ async def test_hot_statements_use_their_partial_indexes(conn: asyncpg.Connection
         """
     )
     claim = await explain(
-        conn, "claim_jobs", "w", 8, 60.0, ["SHOPIFY", "META", "GA4", "HUBSPOT"], "off"
+        conn, "claim_jobs", "w", 60.0, ["SHOPIFY", "META", "GA4", "HUBSPOT"], "off"
     )
     cte = next(n for n in claim if n.get("Subplan Name", "").startswith("CTE candidates"))
     scans = [n for n in nodes(cte) if "Relation Name" in n and n["Relation Name"] == "sync_jobs"]

@@ -3,13 +3,19 @@
 `FOR UPDATE SKIP LOCKED` in a MATERIALIZED CTE, a fresh lease token per job, attempts + 1 (so a
 lease that expires counts as an attempt), and the shop, cursor and sealed credential come back in
 the same round trip. The claim holds nothing after it returns: the lease lives in the row.
+
+The LIMIT is written into the statement as a literal (one prepared statement per claim size).
+As a parameter, Postgres plans the generic plan for a LIMIT of 10% of the queue (hash joins over
+whole tables), so it re-plans the statement on every call instead: planning was a third of the
+claim's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -17,6 +23,18 @@ from storeline.enums import CredentialStatus, JobType, Platform
 from storeline.sql import queries
 from worker.jobs.contract import ClaimedJob, ShopInfo
 from worker.logs import log
+
+
+class Fetcher(Protocol):
+    """A pool, a connection or a `HeldConnection`: anything that runs one statement."""
+
+    async def fetch(self, query: str, *args: Any) -> Sequence[asyncpg.Record]: ...
+
+
+@cache
+def claim_sql(limit: int) -> str:
+    """`claim_jobs` for a claim of `limit` jobs."""
+    return queries("app_dashboard")["claim_jobs"].replace("LIMIT {limit}", f"LIMIT {int(limit)}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +73,7 @@ def _claim(row: asyncpg.Record) -> Claim:
 
 
 async def claim(
-    pool: asyncpg.Pool,
+    db: Fetcher,
     *,
     worker_id: str,
     limit: int,
@@ -67,10 +85,9 @@ async def claim(
     if limit <= 0 or not platforms:
         return []
     try:
-        rows = await pool.fetch(
-            queries("app_dashboard")["claim_jobs"],
+        rows = await db.fetch(
+            claim_sql(limit),
             worker_id,
-            limit,
             lease_seconds,
             [str(p) for p in platforms],
             synchronous_commit,

@@ -3,7 +3,9 @@
 Each job's SUCCEEDED mark and cursor advance stay atomic and individually fenced (a row whose
 lease was lost simply matches nothing); batching only shares the commit. No artificial delay: an
 idle worker completes a job with one statement at once, a busy one amortises commits the way
-River's batch completer does (research §b: commits per job dominate the drain rate).
+River's batch completer does (research §b: commits per job dominate the drain rate). The
+completer keeps one connection for its flushes (`HeldConnection`: no pool reset round trip per
+batch) and sends the batch as parallel arrays (ids, tokens, watermarks).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from uuid import UUID
 import asyncpg
 
 from storeline.sql import queries
+from worker.jobs.held import HeldConnection
 
-_MAX_BATCH = 200
+_MAX_BATCH = 500
 
 
 @dataclass
@@ -34,6 +37,7 @@ class _Item:
 class Completer:
     def __init__(self, pool: asyncpg.Pool, *, synchronous_commit: str = "on") -> None:
         self._pool = pool
+        self._held = HeldConnection(pool)
         self._synchronous_commit = synchronous_commit
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -47,6 +51,7 @@ class Completer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._held.release()
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if not item.done.done():
@@ -56,14 +61,17 @@ class Completer:
         """SUCCEEDED + cursor advance; False when the lease was lost (nothing written)."""
         item = _Item(job_id, token, watermark)
         if self._task is None:
-            return job_id in await self._flush([item])
+            return job_id in await self._flush([item], self._pool)
         self._queue.put_nowait(item)
         return await item.done
 
-    async def _flush(self, batch: list[_Item]) -> set[int]:
-        payload = [{"id": i.job_id, "token": str(i.token), "watermark": i.watermark} for i in batch]
-        rows = await self._pool.fetch(
-            queries("app_dashboard")["complete_jobs"], payload, self._synchronous_commit
+    async def _flush(self, batch: list[_Item], db: asyncpg.Pool | HeldConnection) -> set[int]:
+        rows = await db.fetch(
+            queries("app_dashboard")["complete_jobs"],
+            [i.job_id for i in batch],
+            [i.token for i in batch],
+            [i.watermark for i in batch],
+            self._synchronous_commit,
         )
         self.flushes += 1
         return {r["id"] for r in rows}
@@ -74,7 +82,7 @@ class Completer:
             while not self._queue.empty() and len(batch) < _MAX_BATCH:
                 batch.append(self._queue.get_nowait())
             try:
-                done = await self._flush(batch)
+                done = await self._flush(batch, self._held)
             except Exception as exc:
                 for item in batch:
                     if not item.done.done():

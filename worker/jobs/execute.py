@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -57,6 +57,16 @@ class Running:
     task: asyncio.Task[None] | None = None
     stop_reason: StopReason | None = None
     cancel_timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    # Called once when the connector is done: its slot is free while the outcome is written
+    # (the job stays IN_PROGRESS and leased until then, so its key cannot run twice).
+    on_release: Callable[[], None] | None = field(default=None, repr=False)
+    released: bool = False
+
+    def release_slot(self) -> None:
+        if not self.released:
+            self.released = True
+            if self.on_release is not None:
+                self.on_release()
 
     def stop(self, reason: StopReason) -> None:
         """Cancel the connector's task; the first reason given is the one acted on."""
@@ -95,6 +105,7 @@ class Executor:
             running.stop(StopReason.TIMEOUT)
         if not inner.done():
             await asyncio.wait({inner}, timeout=_UNWIND_SECONDS)
+        running.release_slot()
         decision = self._decide(running, inner)
         await self._write(running, decision)
         return decision.action

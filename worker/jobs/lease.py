@@ -86,6 +86,8 @@ class Heartbeat:
             return
         self.stats["heartbeats"] += 1
         if row is None:
+            if running.released:
+                return  # the connector is done and its outcome was just written
             log.warning("lease_lost", job_id=job.id, shop_id=job.shop_id, platform=job.platform)
             running.stop(StopReason.LEASE_LOST)
         elif row["cancel_requested"]:

@@ -2,9 +2,14 @@
 scheduler and NOTIFY listener running beside it.
 
 Claim as many jobs as there are free slots (one statement); wait for a NOTIFY, a freed slot or
-the poll interval; repeat. On `stop()` (SIGTERM): stop claiming, let running jobs finish within
-the grace period, then release the rest to QUEUED with their attempt restored. On a watchdog
-trip: stop everything at once, write nothing, and exit non-zero so the orchestrator restarts us.
+the poll interval; repeat. A slot is a running connector: it frees when the connector returns,
+while its outcome is still being written (the completer batches those in the background). The
+job stays IN_PROGRESS and leased until that fenced write commits, so its (shop, platform) cannot
+be claimed again meanwhile; at most `_FINISHING_PER_SLOT` x slots leased jobs are held at once.
+
+On `stop()` (SIGTERM): stop claiming, let running jobs finish within the grace period, then
+release the rest to QUEUED with their attempt restored. On a watchdog trip: stop everything at
+once, write nothing, and exit non-zero so the orchestrator restarts us.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from storeline.enums import Platform
 from worker.jobs.claim import Claim, claim
 from worker.jobs.completer import Completer
 from worker.jobs.execute import Executor, Running, StopReason
+from worker.jobs.held import HeldConnection
 from worker.jobs.lease import Heartbeat
 from worker.jobs.reaper import run_reaper
 from worker.jobs.scheduler import run_scheduler
@@ -33,6 +39,7 @@ from worker.settings import WorkerSettings
 
 EXIT_WATCHDOG = 3
 _UNWIND_SECONDS = 15.0
+_FINISHING_PER_SLOT = 8
 
 
 class Worker:
@@ -56,7 +63,10 @@ class Worker:
         self.listen_dsn = listen_dsn
         self.worker_id = worker_id or f"w-{secrets.token_hex(6)}"
         self.stats: Counter[str] = Counter()
+        # Every job this worker holds a lease on (the heartbeat renews them all) ...
         self.running: dict[UUID, Running] = {}
+        # ... of which this many still run their connector: what the slots count.
+        self.busy = 0
         self.exit_code = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -122,10 +132,12 @@ class Worker:
             slots=self.settings.slots,
             platforms=sorted(self.connectors),
         )
+        claims = HeldConnection(self.engine_pool)
         try:
-            await self._claim_loop(executor)
+            await self._claim_loop(executor, claims)
             await self._drain()
         finally:
+            await claims.release()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
@@ -133,13 +145,14 @@ class Worker:
         log.info("worker_stopped", worker_id=self.worker_id, exit_code=self.exit_code)
         return self.exit_code
 
-    async def _claim_loop(self, executor: Executor) -> None:
+    async def _claim_loop(self, executor: Executor, db: HeldConnection) -> None:
+        slots = self.settings.slots
         while not self._stopping.is_set():
             self._wake.clear()
-            free = self.settings.slots - len(self.running)
+            free = min(slots - self.busy, slots * _FINISHING_PER_SLOT - len(self.running))
             timeout: float | None = None
             if free > 0:
-                claims = await self._claim(free)
+                claims = await self._claim(free, db)
                 for c in claims:
                     self._start(executor, c)
                 if len(claims) == free:
@@ -148,10 +161,10 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _claim(self, free: int) -> list[Claim]:
+    async def _claim(self, free: int, db: HeldConnection) -> list[Claim]:
         try:
             claims = await claim(
-                self.engine_pool,
+                db,
                 worker_id=self.worker_id,
                 limit=free,
                 lease_seconds=self.settings.lease_seconds,
@@ -169,11 +182,16 @@ class Worker:
         return claims
 
     def _start(self, executor: Executor, c: Claim) -> None:
-        running = Running(claim=c)
+        running = Running(claim=c, on_release=self._released)
         self.running[c.job.lease_token] = running
+        self.busy += 1
         task = asyncio.create_task(self._execute(executor, running), name=f"job-{c.job.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _released(self) -> None:
+        self.busy -= 1
+        self._wake.set()
 
     async def _execute(self, executor: Executor, running: Running) -> None:
         try:
@@ -183,6 +201,7 @@ class Worker:
         finally:
             if running.cancel_timer is not None:
                 running.cancel_timer.cancel()
+            running.release_slot()
             self.running.pop(running.claim.job.lease_token, None)
             self._wake.set()
 

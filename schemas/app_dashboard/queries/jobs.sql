@@ -13,15 +13,17 @@ ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
 RETURNING id
 
 -- name: claim_jobs
--- $1 worker_id, $2 free slots, $3 lease seconds, $4 platforms this worker can run,
--- $5 synchronous_commit for this transaction ('on' | 'off', see WorkerSettings.async_commit).
+-- {limit}: free slots, written in as a literal by claim.py (as a parameter, the generic plan
+-- assumes 10% of the queue, so Postgres re-planned the statement on every call).
+-- $1 worker_id, $2 lease seconds, $3 platforms this worker can run,
+-- $4 synchronous_commit for this transaction ('on' | 'off', see WorkerSettings.async_commit).
 -- SKIP LOCKED in a MATERIALIZED CTE: concurrent claimers skip each other's rows instead of
 -- queueing on them, and the fence keeps the planner from updating more rows than the LIMIT.
 -- NOT EXISTS keeps a key that is already running out (one IN_PROGRESS per (shop, platform)).
 -- Returns what running the job needs (shop, cursor, sealed credential) in the same round trip.
 WITH commit_mode AS MATERIALIZED (
     -- Transaction-local (pooler-safe); read by Postgres when this statement commits.
-    SELECT set_config('synchronous_commit', $5::text, true)
+    SELECT set_config('synchronous_commit', $4::text, true)
 ),
 candidates AS MATERIALIZED (
     SELECT j.id
@@ -29,12 +31,16 @@ candidates AS MATERIALIZED (
     WHERE j.status = 'QUEUED'
       AND j.run_after <= now()
       AND NOT j.cancel_requested
-      AND j.platform = ANY ($4::text[])
+      AND j.platform = ANY ($3::text[])
       AND NOT EXISTS (
+          -- OFFSET 0: a correlated probe of the one-running index per candidate. As an anti
+          -- join the planner may read that whole index (and its not yet vacuumed entries) per
+          -- claim.
           SELECT 1 FROM app_dashboard.sync_jobs AS r
-          WHERE r.shop_id = j.shop_id AND r.platform = j.platform AND r.status = 'IN_PROGRESS')
+          WHERE r.shop_id = j.shop_id AND r.platform = j.platform AND r.status = 'IN_PROGRESS'
+          OFFSET 0)
     ORDER BY j.priority, j.run_after, j.id
-    LIMIT $2
+    LIMIT {limit}
     FOR UPDATE SKIP LOCKED
 ),
 claimed AS (
@@ -42,7 +48,7 @@ claimed AS (
     SET status = 'IN_PROGRESS',
         attempts = j.attempts + 1,
         lease_token = gen_random_uuid(),
-        lease_expires_at = now() + make_interval(secs => $3),
+        lease_expires_at = now() + make_interval(secs => $2),
         worker_id = $1,
         started_at = now(),
         completed_at = NULL
@@ -102,19 +108,20 @@ WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
 RETURNING id
 
 -- name: complete_jobs
--- $1: jsonb array of {id, token, watermark (null keeps the current one)}. Marks each job
--- SUCCEEDED and advances its cursor in the same transaction, fenced by its lease token; a row
--- whose lease was lost matches nothing and moves no cursor. Batched: one commit for many jobs.
+-- $1 job ids, $2 their lease tokens, $3 their watermarks (null keeps the current one): parallel
+-- arrays, one element per job. Marks each job SUCCEEDED and advances its cursor in the same
+-- transaction, fenced by its lease token; a row whose lease was lost matches nothing and moves
+-- no cursor. Batched: one statement and one commit for many jobs.
 -- Only the lease holder of a (shop, platform) writes its cursor, so reading the current
--- watermark here cannot race another writer. $2: synchronous_commit ('on' | 'off').
+-- watermark here cannot race another writer. $4: synchronous_commit ('on' | 'off').
 WITH commit_mode AS MATERIALIZED (
-    SELECT set_config('synchronous_commit', $2::text, true)
+    SELECT set_config('synchronous_commit', $4::text, true)
 ),
 done AS (
     UPDATE app_dashboard.sync_jobs AS j
     SET status = 'SUCCEEDED', completed_at = now(), lease_token = NULL,
         lease_expires_at = NULL, error = NULL
-    FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, token uuid, watermark jsonb), commit_mode
+    FROM unnest($1::bigint[], $2::uuid[], $3::jsonb[]) AS d(id, token, watermark), commit_mode
     WHERE j.id = d.id AND j.lease_token = d.token AND j.status = 'IN_PROGRESS'
     RETURNING j.id, j.shop_id, j.platform, d.watermark
 ),
