@@ -73,6 +73,14 @@ class BulkOperations:
         ok = path.parent == self.directory and path.suffix == ".jsonl" and path.is_file()
         return path if ok else None
 
+    def shop_of(self, name: str) -> str | None:
+        """The shop whose operation wrote the result file `name` (full or partial)."""
+        with self._lock:
+            for op in self._ops.values():
+                if name in (op.file_name, op.partial_name):
+                    return op.shop_id
+        return None
+
     def submit(self, shop: ShopProfile, query: str, *, group_objects: bool, base_url: str) -> View:
         schema = resolvers.schema()
         checked, errors = check(schema, query)

@@ -14,6 +14,9 @@ waits for a slot and finally hands the job back as transient. FAILED with a `par
 the lines that arrived and resubmits only what they may not cover: `updated_at >=` the k-th newest
 root seen (k = `partial_overlap_roots`), because with groupObjects false the children of the last
 roots may not have been written yet. Rows seen twice are harmless: the transform keeps one per gid.
+A result download that still fails after the client's own resumes (Range / skip) leaves
+`file_op` / `file_lines` in the export's progress: the next attempt re-polls the same completed
+operation and skips the lines already in staging, so a broken file is never loaded twice.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ class BulkExporter:
             final = await self._poll(state["op"])
             status = final.get("status")
             if status == "COMPLETED":
-                state["lines"] += await self._completed(final)
+                state["lines"] += await self._completed(progress_key, state, final)
                 state.update(done=True, op=None, last_op=state["op"])
                 await self._persist(progress_key, state)
                 return ExportResult(int(state["lines"]), parse_time(state["started_at"]))
@@ -110,6 +113,13 @@ class BulkExporter:
                     code="shopify_bulk_failed",
                 )
             await self._persist(progress_key, state)
+
+    def has_loaded(self, key: str) -> bool:
+        """True when an earlier attempt already put lines of this export into staging (done, a
+        failed operation's partial data, or a download that broke): those lines are not
+        streamed again, so a caller watching the stream must read them back from staging."""
+        state = self.progress.get(f"bulk_{key}") or {}
+        return bool(state.get("done") or state.get("lines") or state.get("file_lines"))
 
     async def start(self, key: str, name: str, search: str) -> dict[str, Any]:
         """Submit the export's operation unless one is persisted (or the export is done), so
@@ -137,10 +147,23 @@ class BulkExporter:
         self.progress[key] = dict(state)
         await self._save(key, dict(state))
 
-    async def _completed(self, op: Mapping[str, Any]) -> int:
+    async def _completed(self, key: str, state: dict[str, Any], op: Mapping[str, Any]) -> int:
+        """Load the result file; a download that gives up records how many lines are already
+        in staging (`file_op`, `file_lines`), so the job's next attempt skips them instead of
+        loading them twice."""
         url = op.get("url")
         if url:
-            return await self._load(self.client.download_lines(str(url)))
+            done = int(state.get("file_lines") or 0) if state.get("file_op") == op.get("id") else 0
+            seen = [0]
+            try:
+                loaded = await self._load(_after(self.client.download_lines(str(url)), done, seen))
+            except Exception:
+                state.update(file_op=op.get("id"), file_lines=done + seen[0])
+                await self._persist(key, state)
+                raise
+            state.pop("file_op", None)
+            state.pop("file_lines", None)
+            return done + loaded
         if int(op.get("objectCount") or 0) > 0:
             # A COMPLETED operation with objects but no file must not pass as "nothing changed".
             raise TransientError(
@@ -227,6 +250,18 @@ class BulkExporter:
 
         loaded = await self._load(inspected())
         return loaded, (newest[0] if len(newest) >= keep else None)
+
+
+async def _after(lines: AsyncIterator[bytes], skip: int, seen: list[int]) -> AsyncIterator[bytes]:
+    """`lines` without the first `skip` (already loaded by an earlier attempt); `seen[0]` counts
+    the lines handed on. The file behind a result URL never changes, so line k is line k."""
+    index = 0
+    async for line in lines:
+        index += 1
+        if index <= skip:
+            continue
+        seen[0] += 1
+        yield line
 
 
 def _updated_at(line: bytes) -> datetime | None:

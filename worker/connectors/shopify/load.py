@@ -44,13 +44,24 @@ async def copy_lines(
 
     Line numbers continue after the job's existing rows, so a job may load several files (a
     partial result, then the rest; pages; refund details) and the transform still keeps the
-    last line of every gid.
+    last line of every gid. If `lines` raises, the lines it yielded are loaded first.
     """
     start = await conn.fetchval(queries("staging_ingest")["shopify_next_line_no"], job_id)
     prefix = f"{job_id}\t{shop_id}\t".encode()
     line_no = int(start)
     buf = bytearray()
-    async for raw in lines:
+    source = aiter(lines)
+    while True:
+        try:
+            raw = await anext(source)
+        except StopAsyncIteration:
+            break
+        except Exception:
+            # The source broke (a download gave up): every whole line it yielded is committed
+            # before the error goes on, so a caller that counted them can resume right after.
+            if buf:
+                await _copy(conn, buf)
+            raise
         line = raw.strip()
         if not line:
             continue
