@@ -5,13 +5,10 @@ Revision ID: 0005
 Revises: 0004
 """
 
-from pathlib import Path
-
 from storeline.migrate import apply_files
 
 revision = "0005"
-# TEMPORARY (uncommitted) while 0004 is being written in the same tree: never two heads.
-down_revision = "0004" if any(Path(__file__).parent.glob("0004_*.py")) else "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
