@@ -33,6 +33,7 @@ from worker.connectors.shopify.refunds import (
     refunded_order_ids,
 )
 from worker.connectors.shopify.settings import ShopifySettings, shopify_settings
+from worker.connectors.shopify.shop_profile import sync_shop_profile
 from worker.errors import CredentialError
 from worker.jobs.contract import JobContext
 
@@ -84,6 +85,7 @@ class ShopifySync:
 
     async def run(self) -> None:
         historical = self.ctx.job.job_type != JobType.INCREMENTAL
+        await sync_shop_profile(self.client, self.ctx)  # a new timezone restamps days first
         watermark = await (self._historical() if historical else self._incremental())
         async with self._phase("transform"), self.ctx.fenced() as conn:
             result = await transform.transform(
@@ -104,14 +106,16 @@ class ShopifySync:
     async def _historical(self) -> dict[str, str]:
         # Both operations run on Shopify's side at once (2026-01 allows five per shop); staging
         # loads them one after the other (a job's line numbers are allocated per COPY).
-        # Refund details are fetched while the orders file loads (and while customers export)
-        # unless a previous attempt already loaded some orders lines: those would pass unseen,
-        # so the orders with refunds are then read back from staging afterwards.
+        # Refund details (bound by the shop's API rate) are fetched while the exports run and
+        # load, unless a previous attempt already loaded some orders lines: those would pass
+        # unseen, so the orders with refunds are then read back from staging afterwards.
         await self.exporter.start("orders", "bulk_orders", "")
         await self.exporter.start("customers", "bulk_customers", "")
         loaded = (self.progress.get("orders") or {}).get("lines")
         prefetch = not loaded and not self._done("orders") and not self._done("refunds")
         async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as early:
+            if prefetch:
+                early.discover()
             async with self._phase("orders"):
                 self._watch = early.see if prefetch else None
                 try:
