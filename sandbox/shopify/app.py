@@ -26,12 +26,11 @@ from graphql import (
     parse,
     validate,
 )
-from litestar import Litestar, Request, Response, get, post
+from litestar import Litestar, Request, Response, post
 from litestar.params import FromPath
-from litestar.response import File
 
 from sandbox.faults import FaultKind
-from sandbox.shopify import cost, errors, resolvers
+from sandbox.shopify import cost, downloads, errors, resolvers
 from sandbox.shopify.bulk import BulkOperations
 from sandbox.world import ShopProfile, World
 
@@ -112,13 +111,7 @@ def create_app(world: World) -> Litestar:
             media_type="application/json; charset=utf-8",
         )
 
-    @get("/bulk-files/{name:str}")
-    async def bulk_file(name: FromPath[str]) -> File | Response[bytes]:
-        path = state.bulk.file(name)
-        if path is None:
-            return errors.not_found()
-        return File(path, media_type="application/jsonl", content_disposition_type="inline")
-
+    bulk_file = downloads.bulk_file_route(state.bulk, world.faults)
     return Litestar([graphql_endpoint, bulk_file], openapi_config=None)
 
 

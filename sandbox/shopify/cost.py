@@ -137,8 +137,9 @@ def _field_cost(
     }
     size = args.get("first") or args.get("last")
     count = int(size) if isinstance(size, int) else None
-    if count is None and isinstance(args.get("ids"), list):  # nodes(ids:): each id is a node
-        count = len(args["ids"])
+    ids = args.get("ids")
+    if count is None and isinstance(ids, list):  # nodes(ids:): each id is a node
+        count = len(ids)
     if named.name.endswith("Connection"):
         node_cost = _connection_node_cost(schema, named, node.selection_set, fragments, variables)
         return 2 + (count or 0) * node_cost

@@ -5,12 +5,9 @@ equals the oracle."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import asyncpg
 import pytest
 
-import sandbox.shopify.app
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
 from tests.fixtures.sandbox import FreshSandbox
@@ -19,12 +16,6 @@ from tests.shopify.revenue_check import revenue_mismatches
 
 KIRI = "kiri-surf.myshopify.com"
 AURORA = "aurora-goods.myshopify.com"  # its orders file is ~2.4 MB: more than two COPY batches
-# The download route with the fault lives in sandbox/shopify/downloads.py; app.py registers it.
-WIRED = "bulk_file_route" in Path(sandbox.shopify.app.__file__).read_text()
-pytestmark = pytest.mark.xfail(
-    not WIRED, reason="sandbox/shopify/app.py does not serve downloads.bulk_file_route yet",
-    strict=True,
-)  # fmt: skip
 
 DUPLICATES = """
 SELECT count(*) - count(DISTINCT (typename, gid))

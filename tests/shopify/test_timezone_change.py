@@ -16,29 +16,10 @@ from storeline.enums import JobType
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import connect_shop, engine, enqueue, wait_for
 from tests.shopify.revenue_check import revenue_mismatches
-from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.connector import ShopifyConnector
-from worker.connectors.shopify.settings import ShopifySettings
-from worker.connectors.shopify.shop_profile import sync_shop_profile
-from worker.jobs.contract import JobContext
 
 KIRI = "kiri-surf.myshopify.com"
 NEW_ZONE = "Pacific/Pago_Pago"
-
-
-class ProfileFirst(ShopifyConnector):
-    """The connector with the shop-profile sync in front, as connector.py runs it once wired
-    (then the sync runs twice, the second time as a no-op)."""
-
-    def __init__(self, settings: ShopifySettings) -> None:
-        super().__init__(settings)
-        self.profile_settings = settings
-
-    async def run(self, ctx: JobContext) -> None:
-        token = str(ctx.secrets["access_token"])
-        async with ShopifyClient(ctx.shop.id, token, self.profile_settings) as client:
-            await sync_shop_profile(client, ctx)
-        await super().run(ctx)
 
 
 @pytest.fixture
@@ -59,7 +40,7 @@ async def test_a_timezone_change_restamps_every_stored_day(
     shop = world.shops[KIRI]
     async with pool.acquire() as conn:
         job = await connect_shop(conn, shop)
-    async with engine(db_dsn, running, connector=ProfileFirst):
+    async with engine(db_dsn, running, connector=ShopifyConnector):
         rows = await wait_for(pool, [job], ("SUCCEEDED", "FAILED"))
         assert rows[0]["status"] == "SUCCEEDED", rows[0]["error"]
         async with pool.acquire() as conn:

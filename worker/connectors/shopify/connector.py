@@ -111,8 +111,7 @@ class ShopifySync:
         # unseen, so the orders with refunds are then read back from staging afterwards.
         await self.exporter.start("orders", "bulk_orders", "")
         await self.exporter.start("customers", "bulk_customers", "")
-        loaded = (self.progress.get("orders") or {}).get("lines")
-        prefetch = not loaded and not self._done("orders") and not self._done("refunds")
+        prefetch = not self.exporter.has_loaded("orders") and not self._done("refunds")
         async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as early:
             if prefetch:
                 early.discover()
