@@ -171,7 +171,13 @@ class Worker:
                 platforms=self.connectors.keys(),
                 synchronous_commit=self.settings.synchronous_commit,
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # e.g. the server went away mid-statement
+        ) as exc:
             log.warning("claim_failed", error=f"{type(exc).__name__}: {exc}")
             self.stats["claim_errors"] += 1
             return []
