@@ -226,6 +226,10 @@ class Projector:
         self.node_selections = connection_node_selections(checked.root, checked.fragments)
         node_type = checked.root_type.fields["nodes"].type  # type: ignore[attr-defined]
         self.node_type = get_named_type(node_type)
+        # Per-query memos: the same few selections are walked for every one of 100k+ objects.
+        self._connection: dict[tuple[str, str], bool] = {}
+        self._node_selections: dict[int, list[SelectionSetNode]] = {}
+        self._types: dict[str, GraphQLNamedType | None] = {}
 
     def records(self, view: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """(the root record, its descendants' records in document order)."""
@@ -241,7 +245,9 @@ class Projector:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         type_name = view.get("__typename", "")
-        type_ = self.schema.get_type(type_name)
+        if type_name not in self._types:
+            self._types[type_name] = self.schema.get_type(type_name)
+        type_ = self._types[type_name]
         for selection_set in selections:
             self._select(view, type_, selection_set, out, children)
         return out
@@ -281,6 +287,17 @@ class Projector:
             and self.schema.is_sub_type(target, type_)
         )
 
+    def _is_connection(self, type_: GraphQLNamedType | None, name: str) -> bool:
+        key = (type_.name if type_ is not None else "", name)
+        found = self._connection.get(key)
+        if found is None:
+            definition = getattr(type_, "fields", {}).get(name) if type_ is not None else None
+            found = definition is not None and get_named_type(definition.type).name.endswith(
+                "Connection"
+            )
+            self._connection[key] = found
+        return found
+
     def _field(
         self,
         view: Mapping[str, Any],
@@ -295,13 +312,12 @@ class Projector:
             out[key] = view.get("__typename")
             return
         value = view.get(name)
-        definition = getattr(type_, "fields", {}).get(name) if type_ is not None else None
-        is_connection = definition is not None and get_named_type(definition.type).name.endswith(
-            "Connection"
-        )
-        if is_connection:
+        if self._is_connection(type_, name):
             parent_id = view.get("id")
-            selections = connection_node_selections(node, self.checked.fragments)
+            selections = self._node_selections.get(id(node))
+            if selections is None:
+                selections = connection_node_selections(node, self.checked.fragments)
+                self._node_selections[id(node)] = selections
             for item in value or []:
                 descendants: list[dict[str, Any]] = []
                 record = self._object(item, selections, descendants)
