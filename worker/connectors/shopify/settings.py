@@ -46,7 +46,7 @@ class ShopifySettings(BaseSettings):
     partial_overlap_roots: int = Field(default=200, ge=1)
     # Small incrementals: `orders_page.graphql` pages of this size; after `page_limit` full pages
     # the rest of the window goes through a bulk operation instead.
-    page_size: int = Field(default=4, ge=1, le=50)
+    page_size: int = Field(default=3, ge=1, le=3)  # 3 orders ≈ 920 requested points (max 1000)
     page_limit: int = Field(default=20, ge=1)
     # Refund details (refund_details.graphql) are fetched for this many orders per request.
     refund_batch: int = Field(default=10, ge=1, le=50)
