@@ -17,6 +17,8 @@ FIGURES = (
     "returns",
     "net_sales",
     "shipping",
+    "duties",
+    "additional_fees",
     "taxes",
     "total_sales",
 )
