@@ -8,7 +8,9 @@ Burn-down of N pre-inserted no-op jobs (research/queue-anchors.md §b "recommend
 - pgqueuer: its public API, `pgq install` + autovac settings, 4 QueueManagers x batch 10 in drain
   mode (the research's "K/2 managers x batch 10" for K = 8 consumers).
 Each contender has its own database on one embedded Postgres 16 (durable defaults); repetitions
-alternate the order; the median is reported. Client and server share the machine's cores.
+alternate the order; the median is reported. Client and server share the machine's cores, so
+the CPU each job costs is printed too: the client process's, and its database backends' (from
+/proc, via psutil) — on a 2-core box the drain is bounded by their sum.
 
     STORELINE_EXTRAS=dev,bench source scripts/_env.sh
     python bench/queue_drain.py [--jobs 10000] [--reps 3] [--slots 8]
@@ -33,8 +35,10 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 import asyncpg  # noqa: E402
+import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
 from storeline import db, embedded, migrate  # noqa: E402
@@ -105,13 +109,14 @@ async def run_storeline(dsn: str, jobs: int, slots: int, *, durable: bool) -> di
         connectors=dict.fromkeys(Platform, NoOp),
         listen_dsn=dsn,
     )
-    started, cpu0 = time.perf_counter(), time.process_time()
+    started, cpu0, server0 = time.perf_counter(), time.process_time(), backends_cpu(dsn)
     task = asyncio.create_task(worker.run())
     while worker.stats["succeeded"] + worker.stats["failed"] < jobs:
         if task.done():
             raise RuntimeError(f"worker stopped early: {dict(worker.stats)}")
         await asyncio.sleep(0.002)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    server = cpu_spent(server0, backends_cpu(dsn))
     worker.stop(immediate=True)
     await task
     await pool.close()
@@ -126,6 +131,7 @@ async def run_storeline(dsn: str, jobs: int, slots: int, *, durable: bool) -> di
         "claims_per_job": worker.stats["claims"] / jobs,
         "commits_per_job": committed / jobs,
         "client_cpu_ms_per_job": cpu * 1000 / jobs,
+        "server_cpu_ms_per_job": server * 1000 / jobs,
     }
 
 
@@ -178,9 +184,10 @@ async def run_pgqueuer(dsn: str, jobs: int, slots: int) -> dict[str, float]:
             done += 1
 
         managers.append(qm)
-    started, cpu0 = time.perf_counter(), time.process_time()
+    started, cpu0, server0 = time.perf_counter(), time.process_time(), backends_cpu(dsn)
     await asyncio.gather(*(qm.run(batch_size=10, mode=QueueExecutionMode.drain) for qm in managers))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    server = cpu_spent(server0, backends_cpu(dsn))
     for c in conns:
         await c.close()
     committed = await commits(dsn) - commits0
@@ -191,7 +198,29 @@ async def run_pgqueuer(dsn: str, jobs: int, slots: int) -> dict[str, float]:
         "seconds": elapsed,
         "commits_per_job": committed / jobs,
         "client_cpu_ms_per_job": cpu * 1000 / jobs,
+        "server_cpu_ms_per_job": server * 1000 / jobs,
     }
+
+
+def backends_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds used so far by each backend connected to `dsn`'s database (by process title,
+    `postgres: <user> <database> ...`). Backends that exit during a run are not counted: both
+    contenders keep theirs open until the measurement ends."""
+    database = f" {urlsplit(dsn).path.lstrip('/')} "
+    found: dict[int, float] = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or [])
+        if title.startswith("postgres:") and database in title:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            found[proc.pid] = times.user + times.system
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
 
 
 async def commits(dsn: str) -> int:
@@ -268,6 +297,11 @@ async def main(jobs: int, reps: int, slots: int) -> None:
         f"commits per job      : {median(ours, 'commits_per_job'):8.3f} storeline, "
         f"{median(theirs, 'commits_per_job'):.3f} pgqueuer"
     )
+    for key in ("client_cpu_ms_per_job", "server_cpu_ms_per_job"):
+        print(
+            f"{key.replace('_ms_per_job', ' us/job').replace('_', ' '):21s}: "
+            f"{median(ours, key) * 1000:8.1f} storeline, {median(theirs, key) * 1000:.1f} pgqueuer"
+        )
 
 
 if __name__ == "__main__":
