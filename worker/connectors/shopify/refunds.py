@@ -34,8 +34,8 @@ from worker.errors import TerminalError
 _FIRST = re.compile(r"\(first: \d+\)")
 _SCAN_PAGE = 1000
 _SPOOL_MEMORY = 4 << 20  # answers beyond this go to a temp file: memory stays flat
-_HAS_REFUNDS = b'"refunds":[{'
-_REFUND_LINE = b'{"__typename":"Refund"'
+_HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')  # a non-empty refunds list, any spacing
+_REFUND_LINE = b'{"__typename":"Refund"'  # records.py's own lines, written by orjson
 _REFUNDED_SEARCH = "financial_status:partially_refunded OR financial_status:refunded"
 
 
@@ -145,7 +145,7 @@ class RefundPrefetch:
     def see(self, line: bytes) -> None:
         """Note an Order line's refunds and queue the order if it is not fetched yet."""
         self._raise_failure()
-        if _HAS_REFUNDS not in line:
+        if _HAS_REFUNDS.search(line) is None:
             return
         order = orjson.loads(line)
         order_id = order.get("id") if isinstance(order, dict) else None
