@@ -2,7 +2,8 @@
 -- Each one is a single statement over row state (status, lease_token, lease_expires_at), so it is
 -- correct behind Supabase's transaction pooler. Every write after the claim is fenced by
 -- id + lease_token + status: 0 rows means the lease was lost and the caller writes nothing.
--- Transitions are appended to sync_job_events by a trigger (50_job_engine.sql).
+-- Transitions are appended to sync_job_events by statement-level triggers
+-- (60_job_engine_batching.sql).
 
 -- name: enqueue_job
 -- Idempotent: at most one QUEUED job per (shop, platform) — a second enqueue is a no-op
