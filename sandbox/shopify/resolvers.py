@@ -231,6 +231,10 @@ def resolve_node(ctx: Context, node_id: str) -> View | None:
     if type_name == "Order":
         order = generate.get_order(ctx.world, ctx.shop, object_id)
         return order_view(order) if order is not None else None
+    if type_name == "Refund":  # refund ids are <order id> * 100 + 60 + index (refunds.py)
+        order = generate.get_order(ctx.world, ctx.shop, object_id // 100)
+        refunds = order_view(order).get("refunds") if order is not None else None
+        return next((r for r in refunds or [] if r.get("id") == node_id), None)
     if type_name == "Customer":
         found = next(
             (c for c in generate.iter_customers(ctx.world, ctx.shop) if c.id == object_id), None

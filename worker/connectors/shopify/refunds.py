@@ -7,8 +7,7 @@ rate, not by bytes. So `RefundPrefetch` starts asking while the orders file is s
 into staging (it watches the lines go by) and keeps `refund_concurrency` requests in flight; its
 answers wait in a spool file until the orders COPY is done. A job resumed after the orders file
 was loaded reads the orders with refunds back from staging instead (`refunded_order_ids`, keyset
-pages, flat memory). An order whose refund has more children than a page holds is asked again
-alone with larger pages.
+pages, flat memory). A refund with more children than a page holds is paged (refund_pages.py).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
-from typing import Any
 
 import asyncpg
 import orjson
@@ -27,11 +25,10 @@ import orjson
 from storeline.sql import queries
 from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.documents import document
-from worker.connectors.shopify.records import Record, refund_records
+from worker.connectors.shopify.records import refund_records
+from worker.connectors.shopify.refund_pages import complete_refunds
 from worker.connectors.shopify.settings import ShopifySettings
-from worker.errors import TerminalError
 
-_FIRST = re.compile(r"\(first: \d+\)")
 _SCAN_PAGE = 1000
 _SPOOL_MEMORY = 4 << 20  # answers beyond this go to a temp file: memory stays flat
 _HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')  # a non-empty refunds list, any spacing
@@ -68,25 +65,10 @@ async def refund_detail_lines(
                 if not isinstance(node, Mapping):
                     continue  # deleted since the export: the deletion feed handles it
                 records, truncated = refund_records(node.get("id"), node.get("refunds"))
-                if truncated:
-                    records = await _single(client, str(node.get("id")))
+                if truncated:  # a refund with more children than one page holds
+                    records = await complete_refunds(client, settings, node)
                 for record in records:
                     yield orjson.dumps(record)
-
-
-async def _single(client: ShopifyClient, order_id: str) -> list[Record]:
-    """One order's refunds with pages large enough for any real refund."""
-    text = _FIRST.sub("(first: 100)", document("refund_details"))
-    result = await client.graphql(text, {"ids": [order_id]})
-    nodes: list[Any] = list(result.data.get("nodes") or [])
-    node = nodes[0] if nodes and isinstance(nodes[0], Mapping) else {}
-    records, truncated = refund_records(node.get("id"), node.get("refunds"))
-    if truncated:
-        raise TerminalError(
-            "a Shopify refund has more than 100 line items; not supported yet",
-            code="shopify_refund_too_large",
-        )
-    return records
 
 
 class RefundPrefetch:

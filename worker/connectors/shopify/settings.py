@@ -50,6 +50,9 @@ class ShopifySettings(BaseSettings):
     page_limit: int = Field(default=20, ge=1)
     # Refund details (refund_details.graphql) are fetched for this many orders per request.
     refund_batch: int = Field(default=10, ge=1, le=50)
+    # Page size for the rest of a refund too large for one page (refund_children.graphql; both
+    # connections at 80 stay under the 1000-point query limit).
+    refund_page: int = Field(default=80, ge=1, le=80)
     # Refund-detail requests kept in flight during a backfill: one waits on the network while
     # another is answered, so the shop's rate limit, not latency, bounds the phase.
     refund_concurrency: int = Field(default=3, ge=1, le=8)
