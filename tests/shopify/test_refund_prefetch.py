@@ -13,7 +13,7 @@ from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
 from tests.shopify.connector_support import sandbox_settings
 from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.refunds import RefundPrefetch
+from worker.connectors.shopify.refund_prefetch import RefundPrefetch
 
 
 def _order_line(order_id: int, refund_ids: list[int]) -> bytes:

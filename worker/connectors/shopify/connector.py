@@ -27,11 +27,8 @@ from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.deletions import Deletion, deleted_orders
 from worker.connectors.shopify.documents import iso, parse_time, updated_since
 from worker.connectors.shopify.pages import PageOutcome, order_page_lines
-from worker.connectors.shopify.refunds import (
-    RefundPrefetch,
-    refund_detail_lines,
-    refunded_order_ids,
-)
+from worker.connectors.shopify.refund_prefetch import RefundPrefetch
+from worker.connectors.shopify.refunds import refund_detail_lines, refunded_order_ids
 from worker.connectors.shopify.settings import ShopifySettings, shopify_settings
 from worker.connectors.shopify.shop_profile import sync_shop_profile
 from worker.errors import CredentialError
