@@ -31,15 +31,21 @@ async def connect(dsn: str) -> asyncpg.Connection:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int | None = None, max_size: int | None = None
+    dsn: str,
+    *,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    command_timeout: float | None = None,
 ) -> asyncpg.Pool:
+    """`command_timeout` overrides the setting for pools whose statements are legitimately long
+    (a big shop's set-based transform), so short-statement pools keep the tight default."""
     s = database_settings()
     pool = await asyncpg.create_pool(
         dsn,
         min_size=s.pool_min_size if min_size is None else min_size,
         max_size=s.pool_max_size if max_size is None else max_size,
         statement_cache_size=s.statement_cache_size,
-        command_timeout=s.command_timeout_seconds,
+        command_timeout=command_timeout or s.command_timeout_seconds,
         max_inactive_connection_lifetime=300,
         init=_init,
     )

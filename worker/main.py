@@ -54,7 +54,12 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
     if not connectors:
         raise StorelineError("no connector is registered (worker/registry.py); nothing to run")
     target = dsns.resolve()
-    pool = await db.create_pool(target, min_size=1, max_size=settings.slots * 2 + 2)
+    pool = await db.create_pool(
+        target,
+        min_size=1,
+        max_size=settings.slots * 2 + 2,
+        command_timeout=settings.connector_statement_timeout_seconds,
+    )
     engine_pool = await db.create_pool(target, min_size=1, max_size=_ENGINE_POOL_SIZE)
     listen = settings.listen_url.get_secret_value() if settings.listen_url else target
     worker = Worker(

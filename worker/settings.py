@@ -28,6 +28,9 @@ class WorkerSettings(BaseSettings):
     grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM: finish, then release")
     cancel_grace_seconds: float = Field(default=10.0, ge=0, description="cooperative cancel")
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    # Connectors' statements: one set-based upsert per table over a whole backfill can run for
+    # minutes on a million-order shop; the kernel's 60 s default would fail it on every retry.
+    connector_statement_timeout_seconds: float = Field(default=1800.0, gt=0)
     # Claims and completions (job status + cursor) commit asynchronously: a database crash can
     # lose the last ~wal_writer_delay of them, which only re-runs those jobs (the lease expires,
     # the reaper requeues, fenced writes and idempotent loads make a re-run harmless). Connector
