@@ -9,14 +9,11 @@ runs before the job fetches anything, so the job's own transform already uses th
 
 from __future__ import annotations
 
-import logging
-
 from storeline.sql import queries
 from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.documents import document
 from worker.jobs.contract import JobContext
-
-log = logging.getLogger(__name__)
+from worker.logs import log
 
 
 async def sync_shop_profile(client: ShopifyClient, ctx: JobContext) -> None:
@@ -33,7 +30,4 @@ async def sync_shop_profile(client: ShopifyClient, ctx: JobContext) -> None:
             queries("app_dashboard")["shopify_sync_shop_profile"], ctx.shop.id, timezone, currency
         )
     if previous is not None and previous != timezone:
-        log.info(
-            "shop timezone changed; stored days restamped",
-            extra={"shop_id": ctx.shop.id, "from": previous, "to": timezone},
-        )
+        log.info("shop_timezone_restamped", shop_id=ctx.shop.id, old=previous, new=timezone)
