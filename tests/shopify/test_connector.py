@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
 import asyncpg
 import pytest
 
 from sandbox.server import RunningSandbox
+from sandbox.shopify import generate
 from sandbox.world import ShopProfile
 from storeline.enums import JobType
 from tests.fixtures.sandbox import FreshSandbox
@@ -48,6 +50,31 @@ async def succeeded(pool: asyncpg.Pool, job_ids: list[int], within: float = 60.0
     assert [r["status"] for r in rows] == ["SUCCEEDED"] * len(rows), [r["error"] for r in rows]
 
 
+async def refund_total_mismatches(pool: asyncpg.Pool, running: RunningSandbox) -> list[str]:
+    """Refund totals come from the bulk headers (refund details leave them out): every stored
+    refund has the model's total, in its column and in its raw JSON."""
+    want = {
+        r.id: r.total_refunded
+        for shop in running.world.shops.values()
+        for o in generate.iter_orders(running.world, shop)
+        for r in o.refunds
+    }
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id, total_refunded,"
+            " raw -> 'totalRefundedSet' -> 'shopMoney' ->> 'amount' AS raw"
+            " FROM core_warehouse.refunds"
+        )
+    assert len(rows) == len(want)
+    return [
+        f"refund {r['id']}: {r['total_refunded']} / {r['raw']} != {want.get(r['id'])}"
+        for r in rows
+        if r["total_refunded"] != want.get(r["id"])
+        or r["raw"] is None
+        or Decimal(r["raw"]) != want.get(r["id"])
+    ]
+
+
 async def test_backfill_and_incrementals_match_the_oracle(
     db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:
@@ -57,6 +84,7 @@ async def test_backfill_and_incrementals_match_the_oracle(
     async with engine(db_dsn, running, page_limit=20):
         await succeeded(pool, jobs)
         assert await mismatches(pool, running, shops) == []
+        assert await refund_total_mismatches(pool, running) == []
         for advance in (timedelta(hours=20), timedelta(days=2)):
             running.world.advance(advance)
             async with pool.acquire() as conn:

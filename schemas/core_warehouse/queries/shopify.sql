@@ -317,20 +317,31 @@ detail_lines AS (
     FROM staging_ingest.shopify_bulk_rows AS s
     WHERE s.sync_job_id = $1 AND s.shop_id = $2
       AND s.typename IN ('RefundLineItem', 'RefundShippingLine')
+),
+-- refund_details.graphql leaves totalRefundedSet out (3 cost points a refund, and the bulk
+-- header has it): the best source that has it supplies it.
+totals AS (
+    SELECT DISTINCT ON (x.id) x.id, x.p -> 'totalRefundedSet' AS total
+    FROM src AS x
+    WHERE x.p ? 'totalRefundedSet'
+    ORDER BY x.id, x.pri DESC, x.line_no DESC, x.pos DESC
 )
 INSERT INTO core_warehouse.refunds AS t (
     shop_id, id, order_id, created_at, refund_date, updated_at, note, total_refunded,
     details_sync_job_id, raw, sync_job_id)
 SELECT DISTINCT ON (x.id)
     $2, x.id, x.order_id, r."createdAt", (r."createdAt" AT TIME ZONE $3)::date, r."updatedAt",
-    r.note, (r."totalRefundedSet" -> 'shopMoney' ->> 'amount')::numeric,
+    r.note, (tt.total -> 'shopMoney' ->> 'amount')::numeric,
     CASE WHEN x.p ? 'refundLineItems' OR x.p ? 'refundShippingLines'
               OR x.id IN (SELECT refund_id FROM detail_lines) THEN $1 END,
-    x.p, $1
+    CASE WHEN x.p ? 'totalRefundedSet' OR tt.total IS NULL THEN x.p
+         ELSE x.p || jsonb_build_object('totalRefundedSet', tt.total) END,
+    $1
 FROM src AS x
 JOIN core_warehouse.orders AS o ON o.shop_id = $2 AND o.id = x.order_id AND o.sync_job_id = $1
+LEFT JOIN totals AS tt ON tt.id = x.id
 CROSS JOIN LATERAL jsonb_to_record(x.p) AS r(
-    "createdAt" timestamptz, "updatedAt" timestamptz, note text, "totalRefundedSet" jsonb)
+    "createdAt" timestamptz, "updatedAt" timestamptz, note text)
 WHERE x.id IS NOT NULL AND r."createdAt" IS NOT NULL
 ORDER BY x.id, x.pri DESC, x.line_no DESC, x.pos DESC
 ON CONFLICT (shop_id, id) DO UPDATE SET
