@@ -112,11 +112,15 @@ async def test_two_workers_racing_never_run_one_key_twice(
     assert two.stats["succeeded"] > 0
     assert one.stats["claim_errors"] == two.stats["claim_errors"] == 0
     # The database agrees: no two IN_PROGRESS intervals of one key overlap in the event history.
+    # Intervals are measured in event ids, not `at`: `at` is now(), the transaction's start,
+    # and a claim's transaction may start a few µs before the completion it then sees committed
+    # (its snapshot is taken later). Event ids are drawn in causal order: a claim that depended
+    # on a completion being visible draws its id after that completion committed.
     overlapping = await jobs_db.fetchval(
         """
         WITH runs AS (
-            SELECT e.job_id, e.shop_id, e.platform, e.at AS started,
-                   (SELECT min(x.at) FROM app_dashboard.sync_job_events x
+            SELECT e.job_id, e.shop_id, e.platform, e.id AS started,
+                   (SELECT min(x.id) FROM app_dashboard.sync_job_events x
                     WHERE x.job_id = e.job_id AND x.id > e.id) AS ended
             FROM app_dashboard.sync_job_events e WHERE e.to_status = 'IN_PROGRESS')
         SELECT count(*) FROM runs a JOIN runs b
