@@ -28,7 +28,7 @@ from worker.connectors.shopify.deletions import Deletion, deleted_orders
 from worker.connectors.shopify.documents import iso, parse_time, updated_since
 from worker.connectors.shopify.pages import PageOutcome, order_page_lines
 from worker.connectors.shopify.refund_prefetch import RefundPrefetch
-from worker.connectors.shopify.refunds import refund_detail_lines, refunded_order_ids
+from worker.connectors.shopify.refunds import refunded_order_ids
 from worker.connectors.shopify.settings import ShopifySettings, shopify_settings
 from worker.connectors.shopify.shop_profile import sync_shop_profile
 from worker.errors import CredentialError
@@ -188,11 +188,15 @@ class ShopifySync:
         return _latest(None, newest, export.started_at), True
 
     async def _refund_details(self) -> None:
+        """Details for the orders with refunds already in staging (incrementals that used a bulk
+        export, a backfill resumed after its orders file loaded), `refund_concurrency` at once."""
         if self._done("refunds"):
             return
-        ids = refunded_order_ids(self.ctx.pool, self.ctx.job.id)
-        lines = refund_detail_lines(self.client, self.settings, ids, self.ctx.check_cancelled)
-        count = await self._load(lines)
+        async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as fetch:
+            async for batch in refunded_order_ids(self.ctx.pool, self.ctx.job.id):
+                for order_id in batch:
+                    fetch.include(order_id)
+            count = await self._load(fetch.lines())
         await self._save("refunds", {"done": True, "lines": count})
 
     def _done(self, key: str) -> bool:

@@ -38,7 +38,8 @@ class RefundPrefetch:
     what the file shows but the answers miss (a refund made between answer and export, a refund
     that moved no money) and yields the answers for the orders in the file only, so the loaded
     details describe the file's snapshot. Leaving the block cancels whatever is still in
-    flight; a fetch error surfaces at the next `see` or in `lines()`.
+    flight; a fetch error surfaces at the next `see` or in `lines()`. Orders already known
+    from staging go in with `include()` instead, and all their answers are kept.
     """
 
     def __init__(
@@ -80,6 +81,12 @@ class RefundPrefetch:
 
     def discover(self) -> None:
         self._discovery = asyncio.create_task(self._discover())
+
+    def include(self, order_id: str) -> None:
+        """Queue an order known from elsewhere (staging) to have refunds; its answers are kept."""
+        self._raise_failure()
+        self._in_file.setdefault(order_id, frozenset())
+        self._add(order_id)
 
     def see(self, line: bytes) -> None:
         """Note an Order line's refunds and queue the order if it is not fetched yet."""
