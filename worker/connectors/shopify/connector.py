@@ -108,24 +108,20 @@ class ShopifySync:
         # unseen, so the orders with refunds are then read back from staging afterwards.
         await self.exporter.start("orders", "bulk_orders", "")
         await self.exporter.start("customers", "bulk_customers", "")
-        prefetch = not self.exporter.has_loaded("orders") and not self._done("refunds")
-        async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as early:
-            if prefetch:
-                early.discover()
-            async with self._phase("orders"):
-                self._watch = early.see if prefetch else None
-                try:
+        staged = self.exporter.has_loaded("orders") or self._done("refunds")
+        async with self._refund_fetcher() as fetch:
+            if not staged:
+                fetch.discover()
+                self._watch = fetch.see
+            try:
+                async with self._phase("orders"):
                     orders = await self.exporter.export("orders", "bulk_orders", "")
-                finally:
-                    self._watch = None
+            finally:
+                self._watch = None
             async with self._phase("customers"):
                 customers = await self.exporter.export("customers", "bulk_customers", "")
             async with self._phase("refunds"):
-                if prefetch:
-                    count = await self._load(early.lines())
-                    await self._save("refunds", {"done": True, "lines": count})
-                else:
-                    await self._refund_details()
+                await self._refund_details(fetch, from_staging=staged)
         return {
             "orders_updated_at": iso(orders.started_at),
             "customers_updated_at": iso(customers.started_at),
@@ -143,7 +139,8 @@ class ShopifySync:
             "customers", "bulk_customers", updated_since(customers_since)
         )
         if used_bulk:
-            await self._refund_details()
+            async with self._refund_fetcher() as fetch:
+                await self._refund_details(fetch, from_staging=True)
         if events_since is not None:
             self.deletions = await deleted_orders(
                 self.client, self.settings, events_since, self.ctx.check_cancelled
@@ -187,17 +184,21 @@ class ShopifySync:
         )
         return _latest(None, newest, export.started_at), True
 
-    async def _refund_details(self) -> None:
-        """Details for the orders with refunds already in staging (incrementals that used a bulk
-        export, a backfill resumed after its orders file loaded), `refund_concurrency` at once."""
+    async def _refund_details(self, fetch: RefundPrefetch, *, from_staging: bool) -> None:
+        """Load `fetch`'s answers; `from_staging` first queues the orders with refunds already
+        in staging (incrementals that used a bulk export, a backfill resumed after its orders
+        file loaded)."""
         if self._done("refunds"):
             return
-        async with RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled) as fetch:
+        if from_staging:
             async for batch in refunded_order_ids(self.ctx.pool, self.ctx.job.id):
                 for order_id in batch:
                     fetch.include(order_id)
-            count = await self._load(fetch.lines())
+        count = await self._load(fetch.lines())
         await self._save("refunds", {"done": True, "lines": count})
+
+    def _refund_fetcher(self) -> RefundPrefetch:
+        return RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled)
 
     def _done(self, key: str) -> bool:
         return bool((self.progress.get(key) or {}).get("done"))

@@ -19,12 +19,11 @@ import orjson
 
 from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.documents import document
-from worker.connectors.shopify.refunds import refund_detail_lines
+from worker.connectors.shopify.refunds import refund_detail_records
 from worker.connectors.shopify.settings import ShopifySettings
 
 _SPOOL_MEMORY = 4 << 20  # answers beyond this go to a temp file: memory stays flat
 _HAS_REFUNDS = re.compile(rb'"refunds"\s*:\s*\[\s*\{')  # a non-empty refunds list, any spacing
-_REFUND_LINE = b'{"__typename":"Refund"'  # records.py's own lines, written by orjson
 _REFUNDED_SEARCH = "financial_status:partially_refunded OR financial_status:refunded"
 
 
@@ -56,11 +55,10 @@ class RefundPrefetch:
         self._queued: set[str] = set()
         self._in_file: dict[str, frozenset[str]] = {}  # order → refund ids the file lists
         self._fetched: dict[str, set[str]] = {}  # order → refund ids the answers carried
-        self._refund_order: dict[str, str] = {}
+        # Answers as "<order gid>\t<JSON line>": lines() keeps the file's orders without parsing.
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
         self._tasks: list[asyncio.Task[None]] = []
         self._discovery: asyncio.Task[None] | None = None
-        self.orders = 0
 
     async def __aenter__(self) -> RefundPrefetch:
         self._tasks = [
@@ -78,6 +76,11 @@ class RefundPrefetch:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._spool.close()
+
+    @property
+    def orders(self) -> int:
+        """Orders whose answers are kept: those the file lists refunds for, or included."""
+        return len(self._in_file)
 
     def discover(self) -> None:
         self._discovery = asyncio.create_task(self._discover())
@@ -115,15 +118,11 @@ class RefundPrefetch:
             for order_id in missing:
                 self._add(order_id)
             await self._drain()
-        self.orders = len(self._in_file)
         self._spool.seek(0)
-        for raw in self._spool:
-            record = orjson.loads(raw)
-            parent = str(record.get("__parentId"))
-            is_refund = record.get("__typename") == "Refund"
-            owner = parent if is_refund else self._refund_order.get(parent)
-            if owner in self._in_file:
-                yield raw
+        for entry in self._spool:
+            owner, line = entry.split(b"\t", 1)
+            if owner.decode() in self._in_file:
+                yield line
 
     def _fetched_for(self, order_id: str) -> set[str]:
         return self._fetched.get(order_id) or set()
@@ -168,15 +167,12 @@ class RefundPrefetch:
             after = str(info["endCursor"])
 
     async def _fetch(self) -> None:
-        async for line in refund_detail_lines(
+        async for order_id, record in refund_detail_records(
             self._client, self._settings, self._batches(), self._check_cancelled
         ):
-            if line.startswith(_REFUND_LINE):
-                record = orjson.loads(line)
-                order_id, refund_id = str(record.get("__parentId")), str(record.get("id"))
-                self._fetched.setdefault(order_id, set()).add(refund_id)
-                self._refund_order[refund_id] = order_id
-            self._spool.write(line + b"\n")
+            if record.get("__typename") == "Refund":
+                self._fetched.setdefault(order_id, set()).add(str(record.get("id")))
+            self._spool.write(order_id.encode() + b"\t" + orjson.dumps(record) + b"\n")
 
     async def _batches(self) -> AsyncIterator[list[str]]:
         while (batch := await self._queue.get()) is not None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 
 import asyncpg
-import orjson
 
 from storeline.sql import queries
 from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.documents import document
-from worker.connectors.shopify.records import refund_records
+from worker.connectors.shopify.records import Record, refund_records
 from worker.connectors.shopify.refund_pages import complete_refunds
 from worker.connectors.shopify.settings import ShopifySettings
 
@@ -38,13 +37,13 @@ async def refunded_order_ids(pool: asyncpg.Pool, job_id: int) -> AsyncIterator[l
         after = str(rows[-1]["gid"])
 
 
-async def refund_detail_lines(
+async def refund_detail_records(
     client: ShopifyClient,
     settings: ShopifySettings,
     order_ids: AsyncIterator[list[str]],
     check_cancelled: Callable[[], None],
-) -> AsyncIterator[bytes]:
-    """Refund/RefundLineItem/RefundShippingLine lines (records.py) for the given orders."""
+) -> AsyncIterator[tuple[str, Record]]:
+    """(order gid, Refund/RefundLineItem/RefundShippingLine record) for the given orders."""
     async for ids in order_ids:
         for start in range(0, len(ids), settings.refund_batch):
             check_cancelled()
@@ -57,4 +56,4 @@ async def refund_detail_lines(
                 if truncated:  # a refund with more children than one page holds
                     records = await complete_refunds(client, settings, node)
                 for record in records:
-                    yield orjson.dumps(record)
+                    yield str(node.get("id")), record
