@@ -86,7 +86,9 @@ async def seed_storeline(dsn: str, jobs: int) -> None:
             )
         await conn.execute(SQL["reset"])
         await conn.execute(SQL["seed_jobs"], jobs)
-        await conn.execute("VACUUM ANALYZE app_dashboard.sync_jobs")
+        await conn.execute(SQL["seed_cursors"])
+        for table in ("shops", "shop_credentials", "sync_cursors", "sync_jobs", "sync_job_events"):
+            await conn.execute(f"VACUUM ANALYZE app_dashboard.{table}")
     finally:
         await conn.close()
 

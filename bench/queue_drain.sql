@@ -19,6 +19,14 @@ SELECT 'bench' || (1 + (i - 1) / 4) || '.myshopify.com',
        (ARRAY['SHOPIFY', 'META', 'GA4', 'HUBSPOT'])[1 + (i - 1) % 4], 'INCREMENTAL'
 FROM generate_series(1, $1::int) AS i
 
+-- name: seed_cursors
+-- Every key already synced once: INCREMENTAL jobs are the steady state of a running fleet, and
+-- they exist only after a first success. (An empty sync_cursors also misleads the planner: a
+-- statement planned while the table is tiny keeps its seq-scan hash join as it grows.)
+INSERT INTO app_dashboard.sync_cursors (shop_id, platform, watermark, last_success_at)
+SELECT DISTINCT shop_id, platform, '{"updated_at": "2026-01-01T00:00:00Z"}'::jsonb, now()
+FROM app_dashboard.sync_jobs
+
 -- name: reset
 TRUNCATE app_dashboard.sync_job_events, app_dashboard.sync_cursors, app_dashboard.sync_jobs
 
