@@ -1,10 +1,13 @@
-"""The GraphQL documents the connector sends, read from `queries/*.graphql` once per process."""
+"""The GraphQL documents the connector sends, read from `queries/*.graphql` (or built from them,
+see derive.py) once per process."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+
+from worker.connectors.shopify import derive
 
 QUERIES = Path(__file__).with_name("queries")
 
@@ -21,7 +24,16 @@ query RunningBulkOperations {
 
 @cache
 def document(name: str) -> str:
-    """The text of `queries/<name>.graphql`, comments included (GraphQL ignores them)."""
+    """The text of `queries/<name>.graphql`, comments included (GraphQL ignores them), or for a
+    derived document the text built from its shell and sources."""
+    if name == "orders_page":
+        return derive.orders_page(_file(name), _file("bulk_orders"), _file("refund_details"))
+    if name == "refund_children":
+        return derive.refund_children(_file(name), _file("refund_details"))
+    return _file(name)
+
+
+def _file(name: str) -> str:
     return (QUERIES / f"{name}.graphql").read_text()
 
 
