@@ -2,10 +2,11 @@
 
 The paged orders query is the bulk file's Order selection plus refund_details.graphql's refund
 children, merged into the paging shell `orders_page.graphql`; `refund_children.graphql` spreads
-the fragments refund_details.graphql defines. Both are sent fragment-free, field for field the
-documents they replaced. Merging follows GraphQL's own rule (fields with one response key are one
-field, their selections united); where both sides give arguments or directives, the later
-source wins, so the shell decides page sizes.
+the fragments refund_details.graphql defines. Both are sent fragment-free, with the fields of
+the hand-written documents they replaced (the paged query's refund children now also report
+pageInfo.endCursor, a free scalar nothing reads). Merging follows GraphQL's own rule (fields
+with one response key are one field, their selections united); where both sides give arguments
+or directives, the later source wins, so the shell decides page sizes.
 """
 
 from __future__ import annotations
