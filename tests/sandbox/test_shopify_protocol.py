@@ -19,6 +19,7 @@ import pytest
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
 from tests.fixtures.sandbox import FreshSandbox
+from worker.connectors.shopify import documents
 
 QUERIES = Path(__file__).resolve().parents[2] / "worker" / "connectors" / "shopify" / "queries"
 VERSION = "2026-01"
@@ -129,7 +130,7 @@ def test_orders_page_query_walks_every_update_with_cursors(shopify: RunningSandb
     since = world.now() - timedelta(days=4)
     expected = [o.id for o in generate.iter_orders(world, shop, updated_at_min=since)]
     assert expected, "the window must hold orders"
-    text = query_file("orders_page.graphql")
+    text = documents.document("orders_page")  # as sent: the shell merged with the bulk Order
     seen: list[int] = []
     stamps: list[str] = []
     after = None
