@@ -13,6 +13,7 @@
 
 -- A connection as the bulk JSONL or a page renders it (a list, {nodes: […]} or
 -- {edges: [{node}]}) → a jsonb array; anything else → []. Lets one transform serve both paths.
+-- Redefined, inlinable, by 40_shopify_inline_helpers.sql (revision 0006).
 CREATE FUNCTION storeline_private.shopify_nodes(c jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE jsonb_typeof(c)

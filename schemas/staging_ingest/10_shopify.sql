@@ -14,6 +14,7 @@
 -- object's latest `raw` JSON beside its typed columns.
 -- No grants to `authenticated`: raw data never reaches users.
 
+-- Redefined, inlinable, by core_warehouse/40_shopify_inline_helpers.sql (revision 0006).
 CREATE FUNCTION storeline_private.shopify_gid_id(gid text) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN s ~ '^[0-9]{1,18}$' THEN s::bigint END
