@@ -23,7 +23,10 @@ def start(data_dir: Path) -> str:
 
     data_dir = data_dir.resolve()
     if data_dir not in _servers:
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Created here, not by pgserver: it checks-then-creates the directory outside its lock,
+        # so two processes starting a new data dir at once (pytest-xdist workers, a worker and
+        # the API) made the second fail with FileExistsError. initdb and start are locked.
+        data_dir.mkdir(parents=True, exist_ok=True)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
