@@ -83,6 +83,16 @@ async def test_one_event_per_moved_row_whatever_the_statement_size(
         "SELECT DISTINCT worker_id FROM app_dashboard.sync_job_events WHERE to_status <> 'QUEUED'"
     )
     assert [r["worker_id"] for r in worker_ids] == ["w-batch"]
+    # The claim and the completion write their own events (revision 0007); what they say
+    # matches the trigger's rows for every other transition.
+    details = await jobs_db.fetch(
+        "SELECT DISTINCT to_status, detail::text AS detail FROM app_dashboard.sync_job_events "
+        "WHERE to_status <> 'QUEUED' ORDER BY to_status"
+    )
+    assert [(r["to_status"], r["detail"]) for r in details] == [
+        ("IN_PROGRESS", '{"job_type": "INCREMENTAL"}'),
+        ("SUCCEEDED", '{"job_type": "INCREMENTAL"}'),
+    ]
 
 
 async def test_a_slot_frees_before_its_completion_commits_but_the_key_stays_busy(

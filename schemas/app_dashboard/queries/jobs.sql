@@ -3,7 +3,8 @@
 -- correct behind Supabase's transaction pooler. Every write after the claim is fenced by
 -- id + lease_token + status: 0 rows means the lease was lost and the caller writes nothing.
 -- Transitions are appended to sync_job_events by statement-level triggers
--- (60_job_engine_batching.sql).
+-- (60_job_engine_batching.sql), except claim_jobs and complete_jobs, which write their own
+-- (70_job_events_inline.sql).
 
 -- name: enqueue_job
 -- Idempotent: at most one QUEUED job per (shop, platform) — a second enqueue is a no-op
@@ -23,8 +24,10 @@ RETURNING id
 -- NOT EXISTS keeps a key that is already running out (one IN_PROGRESS per (shop, platform)).
 -- Returns what running the job needs (shop, cursor, sealed credential) in the same round trip.
 WITH commit_mode AS MATERIALIZED (
-    -- Transaction-local (pooler-safe); read by Postgres when this statement commits.
-    SELECT set_config('synchronous_commit', $4::text, true)
+    -- Transaction-local (pooler-safe); read by Postgres when this statement commits. The second
+    -- tells the sync_jobs trigger that `logged` below writes this statement's events.
+    SELECT set_config('synchronous_commit', $4::text, true),
+           set_config('storeline.events_written', 'on', true)
 ),
 candidates AS MATERIALIZED (
     SELECT j.id
@@ -57,6 +60,15 @@ claimed AS (
     WHERE j.id = c.id AND j.status = 'QUEUED'
     RETURNING j.id, j.shop_id, j.platform, j.job_type, j.priority, j.run_after, j.attempts,
               j.max_attempts, j.lease_token, j.progress
+),
+logged AS (
+    INSERT INTO app_dashboard.sync_job_events
+        (job_id, shop_id, platform, from_status, to_status, attempt, worker_id, detail)
+    SELECT c.id, c.shop_id, c.platform, 'QUEUED', 'IN_PROGRESS', c.attempts, $1,
+           storeline_private.sync_job_event_detail(c.job_type, 'IN_PROGRESS', NULL, c.run_after,
+                                                   NULL)
+    FROM claimed AS c
+    ORDER BY c.id
 )
 SELECT claimed.id, claimed.shop_id, claimed.platform, claimed.job_type, claimed.attempts,
        claimed.max_attempts, claimed.lease_token, claimed.progress,
@@ -116,7 +128,8 @@ RETURNING id
 -- Only the lease holder of a (shop, platform) writes its cursor, so reading the current
 -- watermark here cannot race another writer. $4: synchronous_commit ('on' | 'off').
 WITH commit_mode AS MATERIALIZED (
-    SELECT set_config('synchronous_commit', $4::text, true)
+    SELECT set_config('synchronous_commit', $4::text, true),
+           set_config('storeline.events_written', 'on', true)  -- `logged` writes the events
 ),
 done AS (
     UPDATE app_dashboard.sync_jobs AS j
@@ -124,7 +137,18 @@ done AS (
         lease_expires_at = NULL, error = NULL
     FROM unnest($1::bigint[], $2::uuid[], $3::jsonb[]) AS d(id, token, watermark), commit_mode
     WHERE j.id = d.id AND j.lease_token = d.token AND j.status = 'IN_PROGRESS'
-    RETURNING j.id, j.shop_id, j.platform, d.watermark
+    RETURNING j.id, j.shop_id, j.platform, d.watermark, j.attempts, j.worker_id, j.job_type,
+              j.run_after
+),
+logged AS (
+    INSERT INTO app_dashboard.sync_job_events
+        (job_id, shop_id, platform, from_status, to_status, attempt, worker_id, detail)
+    SELECT done.id, done.shop_id, done.platform, 'IN_PROGRESS', 'SUCCEEDED', done.attempts,
+           done.worker_id,
+           storeline_private.sync_job_event_detail(done.job_type, 'SUCCEEDED', NULL,
+                                                   done.run_after, NULL)
+    FROM done
+    ORDER BY done.id
 ),
 advanced AS (
     INSERT INTO app_dashboard.sync_cursors AS c
