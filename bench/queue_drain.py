@@ -7,8 +7,9 @@ Burn-down of N pre-inserted no-op jobs (research/queue-anchors.md §b "recommend
   commit asynchronously, WorkerSettings.async_commit) and with every commit synchronous;
 - pgqueuer: its public API, `pgq install` + autovac settings, 4 QueueManagers x batch 10 in drain
   mode (the research's "K/2 managers x batch 10" for K = 8 consumers).
-Each contender has its own database on one embedded Postgres 16 (durable defaults); repetitions
-alternate the order; the median is reported. Client and server share the machine's cores, so
+Each contender has its own database on one embedded Postgres 16 (durable defaults); both run on
+uvloop, as each does in production (`storeline worker`, `pgq run`); repetitions alternate the
+order; the median is reported. Client and server share the machine's cores, so
 the CPU each job costs is printed too: the client process's, and its database backends' (from
 /proc, via psutil) — on a 2-core box the drain is bounded by their sum.
 
@@ -41,7 +42,7 @@ import asyncpg  # noqa: E402
 import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
-from storeline import db, embedded, migrate  # noqa: E402
+from storeline import aio, db, embedded, migrate  # noqa: E402
 from storeline.crypto import generate_key, seal  # noqa: E402
 from storeline.dsn import with_database  # noqa: E402
 from storeline.enums import Platform  # noqa: E402
@@ -299,6 +300,12 @@ async def main(jobs: int, reps: int, slots: int) -> None:
         f"commits per job      : {median(ours, 'commits_per_job'):8.3f} storeline, "
         f"{median(theirs, 'commits_per_job'):.3f} pgqueuer"
     )
+    spent = median(ours, "client_cpu_ms_per_job") + median(ours, "server_cpu_ms_per_job")
+    budget = (os.cpu_count() or 1) * 1000 / (2 * theirs_rate)
+    print(
+        f"CPU per job at 2x    : {budget * 1000:8.1f} us on {os.cpu_count()} cores at full use; "
+        f"storeline spends {spent * 1000:.1f}"
+    )
     for key in ("client_cpu_ms_per_job", "server_cpu_ms_per_job"):
         print(
             f"{key.replace('_ms_per_job', ' us/job').replace('_', ' '):21s}: "
@@ -312,4 +319,4 @@ if __name__ == "__main__":
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--slots", type=int, default=8)
     args = parser.parse_args()
-    asyncio.run(main(args.jobs, args.reps, args.slots))
+    aio.run(main(args.jobs, args.reps, args.slots))

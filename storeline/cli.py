@@ -71,6 +71,12 @@ def _worker(args: argparse.Namespace) -> int:
     return worker_main(args.rest)
 
 
+def _api(args: argparse.Namespace) -> int:
+    from api.main import main as api_main
+
+    return api_main(args.rest)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     # The product never imports the sandbox; it runs it as its own program.
     os.execv(sys.executable, [sys.executable, "-m", "sandbox", *args.rest])  # noqa: S606
@@ -81,7 +87,12 @@ def _demo(args: argparse.Namespace) -> int:
     os.execv(sys.executable, [sys.executable, "-m", "demo", *args.rest])  # noqa: S606
 
 
-PASSTHROUGH: dict[str, Handler] = {"worker": _worker, "sandbox": _sandbox, "demo": _demo}
+PASSTHROUGH: dict[str, Handler] = {
+    "worker": _worker,
+    "api": _api,
+    "sandbox": _sandbox,
+    "demo": _demo,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (
         ("worker", "run the sync worker (see `storeline worker --help`)"),
+        ("api", "serve the HTTP API (see `storeline api --help`)"),
         ("sandbox", "run the local source servers (see `storeline sandbox --help`)"),
         ("demo", "run the end-to-end demo (see `storeline demo --help`)"),
     ):

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from storeline import db
+from storeline import aio, db
 from storeline import dsn as dsns
 from storeline.errors import StorelineError
 from worker import registry
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
-        return asyncio.run(_serve(settings, args))
+        return aio.run(_serve(settings, args))
     except StorelineError as exc:
         print(f"storeline worker: {exc}", file=sys.stderr)
         return 2
