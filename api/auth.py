@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
@@ -53,6 +53,9 @@ class TokenVerifier:
             try:
                 # PyJWKClient fetches over urllib (blocking): keep it off the event loop.
                 key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientConnectionError:
+                # Our problem, not the caller's: the project's key set could not be fetched.
+                raise ServiceUnavailableException("cannot fetch the signing keys") from None
             except jwt.PyJWKClientError as exc:
                 raise NotAuthorizedException(f"no signing key for this token: {exc}") from None
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -124,3 +125,20 @@ async def test_asymmetric_tokens_are_checked_against_the_projects_jwks(
         for bad in (forged, wrong_issuer, hs256):
             r = await client.get("/api/shops", headers={"Authorization": f"Bearer {bad}"})
             assert r.status_code == 401, r.text
+
+
+async def test_an_unreachable_key_set_is_a_503_not_a_401(
+    tenants: object, serve: Callable[[ApiSettings], str]
+) -> None:
+    # A port nothing listens on: the project's JWKS cannot be fetched.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = serve(ApiSettings(jwks_url=f"http://127.0.0.1:{port}/jwks.json"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    claims = {"sub": str(A_OWNER), "aud": "authenticated", "exp": int(time.time()) + 600}
+    signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k"})
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        r = await client.get("/api/shops", headers={"Authorization": f"Bearer {signed}"})
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
