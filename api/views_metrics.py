@@ -1,0 +1,164 @@
+"""Metrics response shapes. Money stays Decimal (JSON strings, never floats); `from` is a Python
+keyword, hence msgspec Structs whose field is renamed on the wire."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+
+_REVENUE = (
+    "gross_sales",
+    "discounts",
+    "returns",
+    "net_sales",
+    "shipping",
+    "taxes",
+    "duties",
+    "additional_fees",
+    "total_sales",
+)
+
+
+def _decimals(value: Any) -> dict[str, Decimal] | None:
+    """A jsonb object of decimal strings (the SQL keeps them exact) → {key: Decimal}."""
+    if value is None:
+        return None
+    return {str(k): Decimal(str(v)) for k, v in value.items()}
+
+
+class Pipeline(msgspec.Struct, frozen=True, kw_only=True):
+    open_by_stage: dict[str, Decimal]
+    won_amount: Decimal | None
+
+
+class Kpis(msgspec.Struct, frozen=True, kw_only=True):
+    orders: int
+    gross_sales: Decimal
+    discounts: Decimal
+    returns: Decimal
+    net_sales: Decimal
+    shipping: Decimal
+    taxes: Decimal
+    duties: Decimal
+    additional_fees: Decimal
+    total_sales: Decimal
+    aov: Decimal | None
+    ad_spend: Decimal | None
+    mer: Decimal | None
+    roas: dict[str, Decimal] | None
+    sessions: int | None
+    users: int | None
+    pipeline: Pipeline | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Kpis:
+        pipeline = None
+        if row["open_by_stage"] is not None or row["won_amount"] is not None:
+            pipeline = Pipeline(
+                open_by_stage=_decimals(row["open_by_stage"]) or {},
+                won_amount=row["won_amount"],
+            )
+        return cls(
+            orders=row["orders"],
+            **{name: row[name] for name in _REVENUE},
+            aov=row["aov"],
+            ad_spend=row["ad_spend"],
+            mer=row["mer"],
+            roas=_decimals(row["roas"]),
+            sessions=row["sessions"],
+            users=row["users"],
+            pipeline=pipeline,
+        )
+
+
+class Day(msgspec.Struct, frozen=True, kw_only=True):
+    day: date
+    orders: int
+    gross_sales: Decimal
+    discounts: Decimal
+    returns: Decimal
+    net_sales: Decimal
+    shipping: Decimal
+    taxes: Decimal
+    duties: Decimal
+    additional_fees: Decimal
+    total_sales: Decimal
+    aov: Decimal | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Day:
+        return cls(
+            day=row["day"], orders=row["orders"], **{n: row[n] for n in _REVENUE}, aov=row["aov"]
+        )
+
+
+class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str | None
+    processed_at: datetime
+    day: date
+    total: Decimal | None
+    current_total: Decimal | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    cancelled: bool
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> RecentOrder:
+        return cls(**dict(row.items()))
+
+
+class Campaign(msgspec.Struct, frozen=True, kw_only=True):
+    platform: str
+    campaign_id: str
+    campaign_name: str | None
+    spend: Decimal
+    purchase_value: Decimal | None
+    roas: Decimal | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Campaign:
+        return cls(**dict(row.items()))
+
+
+class Freshness(msgspec.Struct, frozen=True, kw_only=True):
+    credential_status: str
+    last_success_at: datetime | None
+    stale_minutes: int | None
+
+
+class ShopMetrics(msgspec.Struct, frozen=True, kw_only=True):
+    shop_id: str
+    currency: str
+    timezone: str
+    from_: date = msgspec.field(name="from")
+    to: date
+    kpis: Kpis
+    daily: list[Day]
+    recent_orders: list[RecentOrder]
+    top_campaigns: list[Campaign]
+    freshness: dict[str, Freshness]
+
+
+class Staleness(msgspec.Struct, frozen=True, kw_only=True):
+    max_stale_minutes: int | None
+    stale_platforms: list[str]
+
+
+class ShopSummary(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    currency: str
+    timezone: str
+    from_: date = msgspec.field(name="from")
+    to: date
+    kpis: Kpis
+    staleness: Staleness
+
+
+class ShopsMetrics(msgspec.Struct, frozen=True, kw_only=True):
+    shops: list[ShopSummary]

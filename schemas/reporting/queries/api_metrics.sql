@@ -1,0 +1,137 @@
+-- The API's metrics reads (api/routes/metrics.py). They run as `authenticated` inside
+-- storeline.rls.as_user: RLS on shops, the rollup and the warehouse decides what exists for the
+-- caller, so none filters by user. Days are shop-local; money is numeric in the shop currency.
+
+-- name: metrics_shops
+-- The caller's shops with "today" in each shop's own timezone (default ranges end there).
+-- $1: a shop id, or NULL for every visible shop.
+SELECT s.id, s.name, s.currency::text AS currency, s.timezone,
+       (now() AT TIME ZONE s.timezone)::date AS today
+FROM app_dashboard.shops AS s
+WHERE $1::text IS NULL OR s.id = $1::text
+ORDER BY s.name, s.id
+
+-- name: metrics_kpis
+-- KPIs per shop over its own inclusive range: $1 text[] shop ids, $2 date[] first days,
+-- $3 date[] last days (parallel arrays), $4 minutes after which a platform counts as stale.
+-- One row per shop, set-based, so the side-by-side view is one statement whatever the count.
+--
+-- Each source is one CTE returning one row per range; marketing, traffic and pipeline are NULL
+-- until their connectors' facts exist (DESIGN.md §3): replacing a placeholder CTE by the sum over
+-- its fact table (same columns) is the whole change. roas and open_by_stage are jsonb objects
+-- whose values are decimal strings (exact; orjson would turn JSON numbers into floats).
+WITH ranges AS (
+    SELECT r.shop_id, r.day_from, r.day_to
+    FROM unnest($1::text[], $2::date[], $3::date[]) AS r(shop_id, day_from, day_to)
+),
+revenue AS (
+    SELECT r.shop_id,
+           coalesce(sum(k.orders), 0)::integer AS orders,
+           coalesce(sum(k.gross_sales), 0) AS gross_sales,
+           coalesce(sum(k.discounts), 0) AS discounts,
+           coalesce(sum(k.returns), 0) AS returns,
+           coalesce(sum(k.net_sales), 0) AS net_sales,
+           coalesce(sum(k.shipping), 0) AS shipping,
+           coalesce(sum(k.taxes), 0) AS taxes,
+           coalesce(sum(k.duties), 0) AS duties,
+           coalesce(sum(k.additional_fees), 0) AS additional_fees,
+           coalesce(sum(k.total_sales), 0) AS total_sales
+    FROM ranges AS r
+    LEFT JOIN reporting.shop_daily_kpis AS k
+        ON k.shop_id = r.shop_id AND k.day BETWEEN r.day_from AND r.day_to
+    GROUP BY r.shop_id
+),
+marketing AS (
+    -- Placeholder until core_warehouse.fact_marketing_daily: Σ spend over the range, and per
+    -- platform Σ purchase value / Σ spend.
+    SELECT r.shop_id, NULL::numeric AS ad_spend, NULL::jsonb AS roas
+    FROM ranges AS r
+),
+traffic AS (
+    -- Placeholder until core_warehouse.fact_web_traffic_daily (GA4 sessions and users).
+    SELECT r.shop_id, NULL::bigint AS sessions, NULL::bigint AS users
+    FROM ranges AS r
+),
+pipeline AS (
+    -- Placeholder until core_warehouse.crm_deals: open amount by stage, won amount by close day.
+    SELECT r.shop_id, NULL::jsonb AS open_by_stage, NULL::numeric AS won_amount
+    FROM ranges AS r
+),
+staleness AS (
+    -- A connected platform that never succeeded has no data at all: it counts as stale.
+    SELECT st.shop_id,
+           max(st.stale_minutes) AS max_stale_minutes,
+           coalesce(array_agg(st.platform ORDER BY st.platform)
+                    FILTER (WHERE st.stale_minutes IS NULL OR st.stale_minutes > $4::integer),
+                    '{}') AS stale_platforms
+    FROM reporting.sync_status AS st
+    WHERE st.shop_id = ANY ($1::text[])
+    GROUP BY st.shop_id
+)
+SELECT r.shop_id, r.day_from, r.day_to,
+       v.orders, v.gross_sales, v.discounts, v.returns, v.net_sales, v.shipping, v.taxes,
+       v.duties, v.additional_fees, v.total_sales,
+       -- Over the whole range, not a mean of daily AOVs (same rule as reporting.daily_revenue).
+       round((v.gross_sales - v.discounts) / nullif(v.orders, 0), 2) AS aov,
+       m.ad_spend,
+       round(v.total_sales / nullif(m.ad_spend, 0), 2) AS mer,
+       m.roas,
+       t.sessions, t.users,
+       p.open_by_stage, p.won_amount,
+       st.max_stale_minutes,
+       coalesce(st.stale_platforms, '{}') AS stale_platforms
+FROM ranges AS r
+JOIN revenue AS v ON v.shop_id = r.shop_id
+JOIN marketing AS m ON m.shop_id = r.shop_id
+JOIN traffic AS t ON t.shop_id = r.shop_id
+JOIN pipeline AS p ON p.shop_id = r.shop_id
+LEFT JOIN staleness AS st ON st.shop_id = r.shop_id
+
+-- name: metrics_daily
+-- One row per day of the inclusive range ($1 shop, $2 first day, $3 last day), days without a
+-- rollup row as zeros. AOV comes from reporting.daily_revenue so the rule lives in one place.
+SELECT d.day,
+       coalesce(k.orders, 0) AS orders,
+       coalesce(k.gross_sales, 0) AS gross_sales,
+       coalesce(k.discounts, 0) AS discounts,
+       coalesce(k.returns, 0) AS returns,
+       coalesce(k.net_sales, 0) AS net_sales,
+       coalesce(k.shipping, 0) AS shipping,
+       coalesce(k.taxes, 0) AS taxes,
+       coalesce(k.duties, 0) AS duties,
+       coalesce(k.additional_fees, 0) AS additional_fees,
+       coalesce(k.total_sales, 0) AS total_sales,
+       k.aov
+FROM generate_series(0, $3::date - $2::date) AS i
+CROSS JOIN LATERAL (SELECT $2::date + i AS day) AS d
+LEFT JOIN reporting.daily_revenue AS k ON k.shop_id = $1::text AND k.day = d.day
+ORDER BY d.day
+
+-- name: metrics_recent_orders
+-- The latest orders placed in the range ($1 shop, $2 first day, $3 last day, $4 how many); test
+-- and deleted orders never show, as in every report. orders_shop_day_idx finds the range.
+SELECT o.id, o.name, o.processed_at, o.processed_date AS day, o.total_price AS total,
+       o.current_total_price AS current_total, o.financial_status, o.fulfillment_status,
+       o.cancelled_at IS NOT NULL AS cancelled
+FROM core_warehouse.orders AS o
+WHERE o.shop_id = $1::text AND o.processed_date BETWEEN $2::date AND $3::date
+  AND NOT o.test AND o.deleted_at IS NULL
+ORDER BY o.processed_at DESC, o.id DESC
+LIMIT $4::integer
+
+-- name: metrics_top_campaigns
+-- Placeholder until core_warehouse.fact_marketing_campaign_daily: the top campaigns by spend
+-- over the range ($1 shop, $2 first day, $3 last day, $4 how many). Same columns then; the
+-- placeholder names its parameters so the caller already has its final shape.
+SELECT NULL::text AS platform, NULL::text AS campaign_id, NULL::text AS campaign_name,
+       NULL::numeric AS spend, NULL::numeric AS purchase_value, NULL::numeric AS roas
+FROM (SELECT $1::text, $2::date, $3::date, $4::integer) AS params
+WHERE false
+
+-- name: metrics_freshness
+-- Each connected platform's last success and staleness (reporting.sync_status filters by the
+-- caller's shops itself).
+SELECT st.platform, st.credential_status, st.last_success_at, st.stale_minutes
+FROM reporting.sync_status AS st
+WHERE st.shop_id = $1::text
+ORDER BY st.platform
