@@ -17,8 +17,11 @@ from api.auth import JWTMiddleware, TokenVerifier
 from api.database import lifespan, provide_db
 from api.problems import HANDLERS
 from api.routes.health import healthz
+from api.routes.me import MeController
 from api.routes.metrics import MetricsController
+from api.routes.platforms import PlatformController
 from api.routes.shops import ShopController
+from api.routes.sync import SyncController
 from api.settings import ApiSettings
 from storeline.errors import ConfigError
 
@@ -31,7 +34,14 @@ def create_app(settings: ApiSettings, *, dsn: str) -> Litestar:
             "STORELINE_API_JWKS_URL (the project's /auth/v1/.well-known/jwks.json)"
         )
     return Litestar(
-        route_handlers=[healthz, ShopController, MetricsController],
+        route_handlers=[
+            healthz,
+            ShopController,
+            MetricsController,
+            PlatformController,
+            SyncController,
+            MeController,
+        ],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(JWTMiddleware, exclude=["^/schema"])],
         exception_handlers=HANDLERS,
