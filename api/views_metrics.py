@@ -130,6 +130,14 @@ class Freshness(msgspec.Struct, frozen=True, kw_only=True):
     last_success_at: datetime | None
     stale_minutes: int | None
 
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Freshness:
+        return cls(
+            credential_status=row["credential_status"],
+            last_success_at=row["last_success_at"],
+            stale_minutes=row["stale_minutes"],
+        )
+
 
 class ShopMetrics(msgspec.Struct, frozen=True, kw_only=True):
     shop_id: str
@@ -145,11 +153,16 @@ class ShopMetrics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Staleness(msgspec.Struct, frozen=True, kw_only=True):
+    """Worst lag over the shop's connected platforms, and those past the threshold (15 min) or
+    never synced: a platform without a success has no data at all."""
+
     max_stale_minutes: int | None
     stale_platforms: list[str]
 
 
 class ShopSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One shop in the side-by-side view; its range is its own (default ends at its today)."""
+
     id: str
     name: str
     currency: str

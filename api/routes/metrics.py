@@ -121,11 +121,7 @@ class MetricsController(Controller):
                 for r in await db.fetch(SQL["metrics_top_campaigns"], *span, TOP_CAMPAIGNS)
             ],
             freshness={
-                r["platform"]: Freshness(
-                    credential_status=r["credential_status"],
-                    last_success_at=r["last_success_at"],
-                    stale_minutes=r["stale_minutes"],
-                )
+                r["platform"]: Freshness.from_row(r)
                 for r in await db.fetch(SQL["metrics_freshness"], shop_id)
             },
         )
@@ -143,21 +139,24 @@ class MetricsController(Controller):
         shops = await db.fetch(SQL["metrics_shops"], None)
         ranges = [(s["id"], *resolve_range(first, last, s["today"])) for s in shops]
         kpis = await shop_kpis(db, ranges) if ranges else {}
-        summaries = [
-            ShopSummary(
-                id=s["id"],
-                name=s["name"],
-                currency=s["currency"],
-                timezone=s["timezone"],
-                from_=kpis[s["id"]]["day_from"],
-                to=kpis[s["id"]]["day_to"],
-                kpis=Kpis.from_row(kpis[s["id"]]),
-                staleness=Staleness(
-                    max_stale_minutes=kpis[s["id"]]["max_stale_minutes"],
-                    stale_platforms=list(kpis[s["id"]]["stale_platforms"]),
-                ),
+        summaries = []
+        for shop in shops:
+            row = kpis[shop["id"]]
+            staleness = Staleness(
+                max_stale_minutes=row["max_stale_minutes"],
+                stale_platforms=list(row["stale_platforms"]),
             )
-            for s in shops
-        ]
+            summaries.append(
+                ShopSummary(
+                    id=shop["id"],
+                    name=shop["name"],
+                    currency=shop["currency"],
+                    timezone=shop["timezone"],
+                    from_=row["day_from"],
+                    to=row["day_to"],
+                    kpis=Kpis.from_row(row),
+                    staleness=staleness,
+                )
+            )
         summaries.sort(key=lambda m: (-m.kpis.total_sales, m.name, m.id))
         return ShopsMetrics(shops=summaries)
