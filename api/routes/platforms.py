@@ -36,12 +36,20 @@ PlatformName = Annotated[
 _SECRET_KEY = re.compile(r"token|secret|password|credential|api_?key", re.IGNORECASE)
 
 
-def parse_platform(value: str) -> Platform:
+def platform_named(value: str) -> Platform:
+    """Any case: shopify, META, Ga4. ValueError names the choices."""
     try:
         return Platform(value.upper())
     except ValueError:
         names = ", ".join(p.lower() for p in Platform)
-        raise ValidationException(f"unknown platform {value!r}: use one of {names}") from None
+        raise ValueError(f"unknown platform {value!r}: use one of {names}") from None
+
+
+def parse_platform(value: str) -> Platform:
+    try:
+        return platform_named(value)
+    except ValueError as exc:
+        raise ValidationException(str(exc)) from None
 
 
 class Connection(BaseModel):

@@ -18,7 +18,7 @@ from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.database import UserDb
-from api.routes.platforms import parse_platform
+from api.routes.platforms import platform_named
 from api.routes.shops import ShopId
 from api.views import PlatformStatus
 from api.views_sync import (
@@ -53,7 +53,7 @@ class SyncRequest(BaseModel):
     def _known(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        names = [parse_platform(v).value for v in value]
+        names = [platform_named(v).value for v in value]
         return list(dict.fromkeys(names))
 
 
@@ -108,13 +108,15 @@ class SyncController(Controller):
 
     @post("/sync", status_code=202)
     async def request_sync(
-        self, db: UserDb, shop_id: ShopId, data: JSONBody[SyncRequest]
+        self, db: UserDb, shop_id: ShopId, data: JSONBody[SyncRequest | None] = None
     ) -> RequestedJobs:
-        """Queue a sync per platform (409 naming any platform that is not connected)."""
+        """Queue a sync per platform (409 naming any platform that is not connected); no body
+        means an INCREMENTAL of every connected platform."""
+        asked = data or SyncRequest()
         await _require_shop(db, shop_id)
-        targets = await _targets(db, shop_id, data.platforms)
+        targets = await _targets(db, shop_id, asked.platforms)
         return RequestedJobs(
-            [await _request(db, shop_id, Platform(p), data.job_type) for p in targets]
+            [await _request(db, shop_id, Platform(p), asked.job_type) for p in targets]
         )
 
     @get("/sync-status")
