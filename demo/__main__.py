@@ -20,7 +20,7 @@ from rich.columns import Columns
 from rich.console import Console
 from rich.live import Live
 
-from demo import progress, report, sandbox_process, seeding, state, worker_process
+from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
 from storeline import db, dsn, migrate
 from storeline import seed as seeding_api
 from storeline.enums import JobType, Platform
@@ -59,6 +59,7 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
     )
     sandbox = sandbox_process.start(size=args.size, anchor=demo.anchor)
     worker: subprocess.Popen[bytes] | None = None
+    api: api_process.ApiProcess | None = None
     conn = await db.connect(target)
     try:
         behind = datetime.now(UTC) - demo.anchor
@@ -113,13 +114,16 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
                     return 1
                 await asyncio.sleep(0.5)
 
+        # Read the figures as the agency's dashboard does: over HTTP, with the owner's token.
+        api = api_process.start()
         summaries = []
         for shop in shops:
             today = datetime.now(ZoneInfo(shop["timezone"])).date()
             window = (today - timedelta(days=29), today)
-            ours = [
-                dict(r) for r in await conn.fetch(QUERIES["demo_revenue"], shop["shop_id"], *window)
-            ]
+            ours = api.get(
+                f"/api/shops/{shop['shop_id']}/metrics",
+                **{"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )["daily"]
             oracle = sandbox.admin(
                 "GET",
                 f"/_sandbox/oracle/shopify/{shop['shop_id']}",
@@ -128,7 +132,7 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             summaries.append({**shop, "ours": ours, "oracle": oracle, "window": window})
         console.print()
         console.print(
-            "[bold]Last 30 days of revenue, Storeline vs Shopify's sales-report "
+            "[bold]Last 30 days of revenue, Storeline's API vs Shopify's sales-report "
             "definitions computed independently by the sandbox[/]"
         )
         console.print(Columns([report.revenue_table(s, s["window"]) for s in summaries]))
@@ -145,6 +149,8 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
     finally:
         if worker is not None:
             worker_process.stop(worker)
+        if api is not None:
+            api.stop()
         await conn.close()
         sandbox.stop()
 

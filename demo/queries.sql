@@ -15,10 +15,3 @@ ORDER BY j.shop_id, j.platform
 
 -- name: demo_connected
 SELECT shop_id, platform FROM app_dashboard.shop_credentials WHERE shop_id = ANY($1::text[])
-
--- name: demo_revenue
-SELECT day, orders, gross_sales, discounts, returns, net_sales, shipping, duties, additional_fees,
-       taxes, total_sales
-FROM reporting.daily_revenue
-WHERE shop_id = $1 AND day BETWEEN $2 AND $3
-ORDER BY day

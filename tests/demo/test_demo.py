@@ -30,6 +30,8 @@ def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "3 backfills queued" in first.stdout
     assert first.stdout.count("30/30 days equal") == 3
+    # The figures came through the HTTP API (JWT, RLS), not straight from the database.
+    assert "Storeline's API vs" in first.stdout
     assert "backfill" in first.stdout
     assert "SUCCEEDED" in first.stdout
     # The key the demo made for itself stays in the data dir, never in the output.
