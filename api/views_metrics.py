@@ -10,18 +10,6 @@ from typing import Any
 import asyncpg
 import msgspec
 
-_REVENUE = (
-    "gross_sales",
-    "discounts",
-    "returns",
-    "net_sales",
-    "shipping",
-    "taxes",
-    "duties",
-    "additional_fees",
-    "total_sales",
-)
-
 
 def _decimals(value: Any) -> dict[str, Decimal] | None:
     """A jsonb object of decimal strings (the SQL keeps them exact) → {key: Decimal}."""
@@ -35,7 +23,9 @@ class Pipeline(msgspec.Struct, frozen=True, kw_only=True):
     won_amount: Decimal | None
 
 
-class Kpis(msgspec.Struct, frozen=True, kw_only=True):
+class Revenue(msgspec.Struct, frozen=True, kw_only=True):
+    """The sales-report figures a range and a day both carry (DESIGN.md §6)."""
+
     orders: int
     gross_sales: Decimal
     discounts: Decimal
@@ -47,6 +37,14 @@ class Kpis(msgspec.Struct, frozen=True, kw_only=True):
     additional_fees: Decimal
     total_sales: Decimal
     aov: Decimal | None
+
+    @staticmethod
+    def figures(row: asyncpg.Record) -> dict[str, Any]:
+        """The row's values of these fields, for a subclass's constructor."""
+        return {name: row[name] for name in Revenue.__struct_fields__}
+
+
+class Kpis(Revenue, frozen=True, kw_only=True):
     ad_spend: Decimal | None
     mer: Decimal | None
     roas: dict[str, Decimal] | None
@@ -63,9 +61,7 @@ class Kpis(msgspec.Struct, frozen=True, kw_only=True):
                 won_amount=row["won_amount"],
             )
         return cls(
-            orders=row["orders"],
-            **{name: row[name] for name in _REVENUE},
-            aov=row["aov"],
+            **Revenue.figures(row),
             ad_spend=row["ad_spend"],
             mer=row["mer"],
             roas=_decimals(row["roas"]),
@@ -75,25 +71,12 @@ class Kpis(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class Day(msgspec.Struct, frozen=True, kw_only=True):
+class Day(Revenue, frozen=True, kw_only=True):
     day: date
-    orders: int
-    gross_sales: Decimal
-    discounts: Decimal
-    returns: Decimal
-    net_sales: Decimal
-    shipping: Decimal
-    taxes: Decimal
-    duties: Decimal
-    additional_fees: Decimal
-    total_sales: Decimal
-    aov: Decimal | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Day:
-        return cls(
-            day=row["day"], orders=row["orders"], **{n: row[n] for n in _REVENUE}, aov=row["aov"]
-        )
+        return cls(day=row["day"], **Revenue.figures(row))
 
 
 class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):

@@ -105,8 +105,7 @@ class PlatformController(Controller):
         )
         if job_id is None:
             raise NotFoundException(f"no shop {shop_id!r} for this user")
-        row = await db.fetchrow(SQL["api_platform_status"], shop_id, kind)
-        assert row is not None, "a credential saved in this transaction is visible to its owner"
+        [row] = [r for r in await db.fetch(SQL["shop_platforms"], shop_id) if r["platform"] == kind]
         return Connected(shop_id=shop_id, job_id=job_id, platform=PlatformStatus.from_row(row))
 
     @delete("/{platform:str}", status_code=204)

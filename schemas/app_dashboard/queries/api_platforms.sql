@@ -10,11 +10,3 @@ SELECT storeline_private.api_connect_platform($1, $2, $3, $4, $5) AS job_id
 -- name: api_disconnect_platform
 -- NULL: shop not the caller's; false: the platform was not connected.
 SELECT storeline_private.api_disconnect_platform($1, $2) AS disconnected
-
--- name: api_platform_status
--- One platform's state, as shop_platforms reads it (reporting.sync_status filters by the caller).
-SELECT platform, credential_status, status_reason, account, connected_at, last_success_at,
-       stale_minutes, job_id, job_type, job_status, attempts, records_synced, progress, error,
-       job_created_at, started_at, completed_at
-FROM reporting.sync_status
-WHERE shop_id = $1 AND platform = $2
