@@ -13,7 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("app_dashboard/80_api_writes.sql")
+    apply_files("app_dashboard/75_job_type_strength.sql", "app_dashboard/80_api_writes.sql")
 
 
 def downgrade() -> None:

@@ -101,10 +101,10 @@ END
 $$;
 
 -- The QUEUED job a sync request folds into (the API's INSERT under RLS found one). A stronger
--- request upgrades it — INCREMENTAL < HISTORICAL_INIT < HISTORICAL_REBUILD, the order
--- requeue_job uses — so asking for a rebuild while an incremental waits is never lost; a weaker
--- one leaves it alone. Returns (id, job_type, upgraded); no row when nothing is queued (any
--- more: claimed, or swept because it was cancelled), so the caller inserts again.
+-- request upgrades it (storeline_private.job_type_strength, as requeue_job does), so asking
+-- for a rebuild while an incremental waits is never lost; a weaker one leaves it alone.
+-- Returns (id, job_type, upgraded); no row when nothing is queued (any more: claimed, or swept
+-- because it was cancelled), so the caller inserts again.
 CREATE FUNCTION storeline_private.api_fold_into_queued(
     p_shop_id text, p_platform text, p_job_type text
 ) RETURNS TABLE (id bigint, job_type text, upgraded boolean)
@@ -116,10 +116,7 @@ BEGIN
     END IF;
     PERFORM storeline_private.api_sweep_cancelled(p_shop_id, p_platform);
     RETURN QUERY
-    WITH ranks (kind, rank) AS (
-        VALUES ('INCREMENTAL', 1), ('HISTORICAL_INIT', 2), ('HISTORICAL_REBUILD', 3)
-    ),
-    queued AS (
+    WITH queued AS (
         SELECT j.id, j.job_type
         FROM app_dashboard.sync_jobs AS j
         WHERE j.shop_id = p_shop_id AND j.platform = p_platform AND j.status = 'QUEUED'
@@ -130,8 +127,8 @@ BEGIN
         SET job_type = p_job_type
         FROM queued
         WHERE j.id = queued.id AND j.status = 'QUEUED'
-          AND (SELECT r.rank FROM ranks AS r WHERE r.kind = p_job_type)
-              > (SELECT r.rank FROM ranks AS r WHERE r.kind = queued.job_type)
+          AND storeline_private.job_type_strength(p_job_type)
+              > storeline_private.job_type_strength(queued.job_type)
         RETURNING j.id
     )
     SELECT q.id, CASE WHEN u.id IS NULL THEN q.job_type ELSE p_job_type END, u.id IS NOT NULL

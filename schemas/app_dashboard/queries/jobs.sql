@@ -223,8 +223,8 @@ SET status = 'QUEUED', lease_token = NULL, lease_expires_at = NULL,
     error = coalesce($4::jsonb, error),
     attempts = greatest(attempts + $5, 0),
     job_type = CASE
-        WHEN array_position(ARRAY['INCREMENTAL', 'HISTORICAL_INIT', 'HISTORICAL_REBUILD'], $6::text)
-             > array_position(ARRAY['INCREMENTAL', 'HISTORICAL_INIT', 'HISTORICAL_REBUILD'], job_type)
+        WHEN storeline_private.job_type_strength($6::text)
+             > storeline_private.job_type_strength(job_type)
         THEN $6::text ELSE job_type END,
     priority = least(priority, coalesce($8::smallint, priority))
 WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
