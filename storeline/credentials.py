@@ -57,7 +57,8 @@ async def save(
 ) -> int | None:
     """Store the sealed credential and enqueue its HISTORICAL_INIT in one transaction.
 
-    Returns the new job id, or None when a job for (shop, platform) was already queued.
+    Returns the new job id; when a job for (shop, platform) was already queued, its id if the
+    backfill upgraded it (it was weaker: an INCREMENTAL), else None.
     """
     validate_secrets(platform, secrets)
     sealed = seal(dict(secrets), shop_id=shop_id, platform=platform)

@@ -121,6 +121,39 @@ async def test_connect_after_the_backfill_started_queues_a_new_one(
     assert await writes(conn, "HUBSPOT") == (1, 2)
 
 
+async def test_connect_upgrades_a_waiting_incremental_to_the_backfill(
+    api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection
+) -> None:
+    """Reconnecting while an INCREMENTAL waits (its attempts mostly spent on the bad token):
+    that job becomes the platform's HISTORICAL_INIT, ahead in the queue with a fresh budget."""
+    await conn.execute(
+        "UPDATE app_dashboard.sync_jobs SET job_type = 'INCREMENTAL', priority = 100, "
+        "attempts = max_attempts - 1 WHERE shop_id = $1 AND status = 'QUEUED'",
+        A1,
+    )
+    body = {"secrets": {"access_token": "shpat_new"}}
+    r = await api.post(
+        f"/api/shops/{A1}/platforms/shopify/connect", json=body, headers=auth(token, A_OWNER)
+    )
+    assert r.status_code == 202, r.text
+    job = await conn.fetchrow(
+        "SELECT id, job_type, priority, attempts FROM app_dashboard.sync_jobs "
+        "WHERE shop_id = $1 AND status = 'QUEUED'",
+        A1,
+    )
+    assert job is not None
+    assert r.json()["job_id"] == job["id"]
+    assert (job["job_type"], job["priority"], job["attempts"]) == ("HISTORICAL_INIT", 10, 0)
+    upgrade = await conn.fetchrow(
+        "SELECT detail FROM app_dashboard.sync_job_events WHERE job_id = $1 "
+        "AND from_status = 'QUEUED' AND to_status = 'QUEUED'",
+        job["id"],
+    )
+    assert upgrade is not None
+    assert upgrade["detail"]["upgraded_from"] == "INCREMENTAL"
+    assert await writes(conn, "SHOPIFY") == (2, 2)  # a1 and b1: no second job
+
+
 async def test_only_the_shops_managers_may_connect(
     api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection
 ) -> None:

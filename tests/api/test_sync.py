@@ -8,6 +8,8 @@ import pytest
 
 from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, Token
 from tests.api.test_platforms import A1, A2, B1, auth, mark_running
+from tests.jobs import fakes
+from tests.jobs.conftest import fast_settings, running_worker, wait_until
 
 
 async def queued(conn: asyncpg.Connection, shop: str = A1) -> list[asyncpg.Record]:
@@ -176,3 +178,76 @@ async def test_cancel_flags_a_live_job_and_refuses_an_ended_one(
     r = await api.post(url, headers=auth(token, A_STAFF))
     assert r.status_code == 409, r.text
     assert "CANCELLED" in r.json()["detail"]
+
+
+async def test_a_rebuild_joining_a_spent_incremental_gets_a_fresh_budget_and_runs(
+    api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection, db_dsn: str
+) -> None:
+    """The waiting INCREMENTAL has one attempt left (five failed against a flaky upstream). A
+    rebuild requested now takes the job over with all six: one more failure is retried."""
+    [job] = await queued(conn)
+    await conn.execute(
+        "UPDATE app_dashboard.sync_jobs SET job_type = 'INCREMENTAL', attempts = max_attempts - 1 "
+        "WHERE id = $1",
+        job["id"],
+    )
+    await conn.execute(fakes.SQL["create_fake_rows"])
+    await conn.execute(
+        "UPDATE app_dashboard.shop_credentials SET metadata = $2 WHERE shop_id = $1",
+        A1,
+        {"fail": "transient", "fail_runs": 1},  # the fake connector fails the first run
+    )
+    r = await api.post(
+        f"/api/shops/{A1}/sync",
+        json={"job_type": "HISTORICAL_REBUILD"},
+        headers=auth(token, A_STAFF),
+    )
+    assert r.status_code == 202, r.text
+    [joined] = r.json()["jobs"]
+    assert (joined["job_id"], joined["upgraded"]) == (job["id"], True)
+
+    async def ended() -> str | None:
+        status = await conn.fetchval(
+            "SELECT status FROM app_dashboard.sync_jobs WHERE id = $1 "
+            "AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
+            job["id"],
+        )
+        return str(status) if status else None
+
+    async with running_worker(db_dsn, fast_settings()):
+        outcome = await wait_until(ended, within=15)
+    row = await conn.fetchrow(
+        "SELECT job_type, attempts FROM app_dashboard.sync_jobs WHERE id = $1", job["id"]
+    )
+    assert row is not None
+    assert (outcome, row["job_type"], row["attempts"]) == ("SUCCEEDED", "HISTORICAL_REBUILD", 2)
+    # The history shows the upgrade as its own event, with its cause and the budget it reset.
+    upgrade = await conn.fetchrow(
+        "SELECT attempt, detail FROM app_dashboard.sync_job_events "
+        "WHERE job_id = $1 AND from_status = 'QUEUED' AND to_status = 'QUEUED'",
+        job["id"],
+    )
+    assert upgrade is not None
+    assert upgrade["attempt"] == 0
+    assert upgrade["detail"]["upgraded_from"] == "INCREMENTAL"
+    assert upgrade["detail"]["reason"] == "upgraded: a HISTORICAL_REBUILD request joined it"
+
+
+async def test_a_weaker_or_equal_request_leaves_the_budget_alone(
+    api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection
+) -> None:
+    [job] = await queued(conn)
+    await conn.execute(
+        "UPDATE app_dashboard.sync_jobs SET job_type = 'HISTORICAL_REBUILD', attempts = 3 "
+        "WHERE id = $1",
+        job["id"],
+    )
+    count = "SELECT count(*) FROM app_dashboard.sync_job_events WHERE job_id = $1"
+    logged = await conn.fetchval(count, job["id"])
+    url, headers = f"/api/shops/{A1}/sync", auth(token, A_STAFF)
+    for job_type in ("INCREMENTAL", "HISTORICAL_REBUILD"):
+        r = await api.post(url, json={"job_type": job_type}, headers=headers)
+        assert r.json()["jobs"][0]["upgraded"] is False, r.text
+    attempts = "SELECT attempts FROM app_dashboard.sync_jobs WHERE id = $1"
+    assert await conn.fetchval(attempts, job["id"]) == 3
+    assert await conn.fetchval(count, job["id"]) == logged  # nothing happened to the job

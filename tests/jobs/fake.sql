@@ -18,3 +18,7 @@ WITH gone AS (
 )
 INSERT INTO public.fake_rows (shop_id, platform, chunk, job_id, attempt)
 VALUES ($1, $2, $3, $4, $5)
+
+-- name: job_runs
+-- How many times the job was claimed (this run included).
+SELECT count(*) FROM app_dashboard.sync_job_events WHERE job_id = $1 AND to_status = 'IN_PROGRESS'

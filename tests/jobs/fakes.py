@@ -5,6 +5,8 @@ process (the SIGKILL/SIGTERM tests) behaves as the test wants:
     chunk_seconds   sleep before each chunk (default 0)
     fail            "transient" | "terminal" | "credential" | "crash" (default: none)
     fail_before     fail only while job.attempts < this (default: always)
+    fail_runs       fail only the job's first N runs, counted by its claims (attempts do not
+                    count runs: a stronger request merged into a job resets them)
     ignore_cancel   never call check_cancelled (the engine must force the stop)
 """
 
@@ -52,11 +54,22 @@ class FakeConnector:
                 await ctx.add_records(1)
                 await ctx.save_progress(chunk=chunk)
             failing = meta.get("fail")
-            if failing and job.attempts < int(meta.get("fail_before", 1_000_000)):
+            if (
+                failing
+                and job.attempts < int(meta.get("fail_before", 1_000_000))
+                and await _within_failing_runs(ctx, meta.get("fail_runs"))
+            ):
                 raise _failure(str(failing))
             ctx.set_cursor({"rows": int(meta.get("rows", 3)), "job_id": job.id})
         finally:
             ACTIVE[key] -= 1
+
+
+async def _within_failing_runs(ctx: JobContext, fail_runs: object) -> bool:
+    if fail_runs is None:
+        return True
+    runs = await ctx.pool.fetchval(SQL["job_runs"], ctx.job.id)
+    return int(runs) <= int(str(fail_runs))
 
 
 def _failure(kind: str) -> Exception:

@@ -52,13 +52,14 @@ async def requeue(
     (`only_if_expired`: the UPDATE itself re-checks that the lease really expired).
 
     A job queued meanwhile for the same (shop, platform) is merged into this one first, keeping
-    the broader job type, since only one may be QUEUED per key."""
+    the broader job type, since only one may be QUEUED per key; a broader type makes this a new
+    job (attempts and progress start over). `reason` goes on this job's event only."""
     q = queries("app_dashboard")
     for _ in range(3):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                if reason is not None:
-                    await conn.execute(q["set_job_reason"], reason)
+                # Each statement sets its own event reason: `reason` is this job's cause, not
+                # the absorbed sibling's (schemas/app_dashboard/85_merged_requests.sql).
                 sibling = await conn.fetchrow(q["absorb_queued_sibling"], job_id)
                 done = await conn.fetchval(
                     q["requeue_job"],
@@ -70,6 +71,7 @@ async def requeue(
                     sibling["job_type"] if sibling else None,
                     only_if_expired,
                     sibling["priority"] if sibling else None,
+                    reason,
                 )
                 if done is None:
                     raise _Rollback

@@ -7,11 +7,16 @@
 -- (70_job_events_inline.sql).
 
 -- name: enqueue_job
--- Idempotent: at most one QUEUED job per (shop, platform) — a second enqueue is a no-op
--- (returns no row) thanks to the partial unique index sync_jobs_one_queued.
-INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority, requested_by)
+-- Idempotent: at most one QUEUED job per (shop, platform) (the partial unique index
+-- sync_jobs_one_queued). A request no stronger than the queued job is a no-op (returns no row);
+-- a stronger one upgrades that job and returns its id: the stronger type, the higher priority,
+-- a fresh attempt budget and no progress of the weaker type (85_merged_requests.sql).
+INSERT INTO app_dashboard.sync_jobs AS j (shop_id, platform, job_type, priority, requested_by)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
+ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO UPDATE
+SET job_type = EXCLUDED.job_type, attempts = 0, progress = '{}'::jsonb,
+    priority = least(j.priority, EXCLUDED.priority)
+WHERE storeline_private.job_type_upgrades(j.job_type, EXCLUDED.job_type)
 RETURNING id
 
 -- name: claim_jobs
@@ -203,30 +208,60 @@ RETURNING id
 -- name: absorb_queued_sibling
 -- Before a running job goes back to QUEUED, a job queued meanwhile for the same (shop, platform)
 -- is folded into it (one QUEUED per key: research D1 — a requeue must not collide). Runs in the
--- requeue's transaction, which rolls it back if the requeue finds the lease lost.
+-- requeue's transaction, which rolls it back if the requeue finds the lease lost. Returns the
+-- type and priority the requeue takes over; none from a job someone asked to cancel, which ends
+-- cancelled as the reaper's sweep would end it. The statement sets its own event reason (the
+-- requeue's reason, set by requeue_job, is not this job's cause: 85_merged_requests.sql).
+WITH sibling AS MATERIALIZED (
+    SELECT q.id, q.cancel_requested
+    FROM app_dashboard.sync_jobs AS me
+    JOIN app_dashboard.sync_jobs AS q ON q.shop_id = me.shop_id AND q.platform = me.platform
+    WHERE me.id = $1::bigint AND q.status = 'QUEUED' AND q.id <> me.id
+    FOR UPDATE OF q
+),
+cause AS MATERIALIZED (
+    SELECT s.id, set_config('storeline.job_reason',
+                            CASE WHEN s.cancel_requested THEN 'cancel requested before it ran'
+                                 ELSE 'superseded: merged into job ' || $1::bigint END,
+                            true) AS reason
+    FROM sibling AS s
+)
 UPDATE app_dashboard.sync_jobs AS q
 SET status = 'CANCELLED', completed_at = now(),
-    error = jsonb_build_object('code', 'superseded', 'message', 'merged into job ' || me.id,
-                               'task', 'queue', 'retryable', false)
-FROM app_dashboard.sync_jobs AS me
-WHERE me.id = $1 AND q.shop_id = me.shop_id AND q.platform = me.platform
-  AND q.status = 'QUEUED' AND q.id <> me.id
-RETURNING q.job_type, q.priority
+    error = CASE WHEN s.cancel_requested
+                 THEN jsonb_build_object('code', 'cancelled', 'message', 'cancelled before it ran',
+                                         'task', 'queue', 'retryable', false)
+                 ELSE jsonb_build_object('code', 'superseded',
+                                         'message', 'merged into job ' || $1::bigint,
+                                         'task', 'queue', 'retryable', false) END
+FROM sibling AS s
+JOIN cause AS c ON c.id = s.id
+WHERE q.id = s.id AND q.status = 'QUEUED'
+RETURNING CASE WHEN s.cancel_requested THEN NULL ELSE q.job_type END AS job_type,
+          CASE WHEN s.cancel_requested THEN NULL ELSE q.priority END AS priority
 
 -- name: requeue_job
 -- Back to QUEUED: a retry ($5 = 0: the attempt counts), a shutdown release ($5 = -1: the attempt
 -- is restored) or a reaped lease ($7 = true: only if the lease really expired, checked here).
--- $3 delay seconds, $4 error (null keeps the last one), $6 job_type absorbed from a sibling.
+-- $3 delay seconds, $4 error (null keeps the last one), $6 job_type and $8 priority absorbed
+-- from a sibling, $9 why (null: the error says it), set here for this statement's event only
+-- (absorb_queued_sibling, just before, sets its own). A stronger absorbed type makes it a new
+-- job: a fresh attempt budget and no progress of the weaker type (85_merged_requests.sql).
+WITH cause AS MATERIALIZED (
+    SELECT set_config('storeline.job_reason', coalesce($9::text, ''), true)
+)
 UPDATE app_dashboard.sync_jobs
 SET status = 'QUEUED', lease_token = NULL, lease_expires_at = NULL,
     run_after = now() + make_interval(secs => $3),
     error = coalesce($4::jsonb, error),
-    attempts = greatest(attempts + $5, 0),
-    job_type = CASE
-        WHEN storeline_private.job_type_strength($6::text)
-             > storeline_private.job_type_strength(job_type)
-        THEN $6::text ELSE job_type END,
+    attempts = CASE WHEN storeline_private.job_type_upgrades(job_type, $6::text) THEN 0
+                    ELSE greatest(attempts + $5, 0) END,
+    progress = CASE WHEN storeline_private.job_type_upgrades(job_type, $6::text) THEN '{}'::jsonb
+                    ELSE progress END,
+    job_type = CASE WHEN storeline_private.job_type_upgrades(job_type, $6::text) THEN $6::text
+                    ELSE job_type END,
     priority = least(priority, coalesce($8::smallint, priority))
+FROM cause
 WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
   AND (NOT $7::boolean OR lease_expires_at < now())
 RETURNING id
