@@ -1,7 +1,8 @@
 """`./scripts/demo`: embedded Postgres + sandbox shops → worker backfills → revenue vs oracle.
 
 A rerun continues the same sandbox world: its clock moves forward to now, new orders appear, and
-the worker's incremental syncs pick them up before the table is printed again.
+the worker's incremental syncs pick them up before the table is printed again. The embedded
+Postgres (when DATABASE_URL is unset) stops when the demo exits, unless `--keep`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
-from storeline import db, dsn, migrate
+from storeline import db, dsn, embedded, migrate
 from storeline import seed as seeding_api
 from storeline.enums import JobType, Platform
 from storeline.errors import StorelineError
@@ -42,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--slots", type=int, default=4, help="worker job slots")
     parser.add_argument("--timeout", type=float, default=900, help="give up after N seconds")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the embedded Postgres running after the demo (stop it with "
+        "`storeline db stop`); by default it stops when the demo exits",
+    )
     return parser.parse_args(argv)
 
 
@@ -50,8 +57,10 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
     state.ensure_encryption_key(data_dir)
     clear_caches()
     demo = state.load_or_create(data_dir, args.size)
-    target = dsn.resolve()
+    target = dsn.resolve(keep_embedded=args.keep)
     console.print(f"[bold]Postgres[/] {dsn.redact(target)}")
+    if args.keep and embedded.is_embedded(target):
+        console.print("  kept running after the demo; stop it with `storeline db stop`")
     migrate.upgrade(target)
 
     console.print(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from storeline import dsn as dsns
 from storeline.errors import ConfigError, InputError, StorelineError
@@ -38,6 +40,20 @@ def _db_reset(args: argparse.Namespace) -> int:
         )
     migrate.reset(target)
     print(f"dropped and rebuilt every Storeline schema in {dsns.redact(target)}")
+    return 0
+
+
+def _db_stop(args: argparse.Namespace) -> int:
+    from storeline import embedded
+    from storeline.settings import database_settings
+
+    if database_settings().database_url is not None:
+        raise InputError("DATABASE_URL is set; `db stop` stops only the embedded Postgres")
+    data_dir = dsns.embedded_data_dir()
+    if embedded.stop(data_dir):
+        print(f"stopped the embedded Postgres in {data_dir}")
+    else:
+        print(f"no embedded Postgres is running in {data_dir}")
     return 0
 
 
@@ -106,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = db.add_parser("reset", help="drop and rebuild every Storeline schema")
     reset.add_argument("--yes", action="store_true", help="confirm for a non-local database")
     reset.set_defaults(func=_db_reset)
+    db.add_parser(
+        "stop", help="stop the embedded Postgres that `storeline demo --keep` left running"
+    ).set_defaults(func=_db_stop)
 
     seed = sub.add_parser("seed", help="load agencies, users, shops and credentials from TOML")
     seed.add_argument("--file", required=True, help="seed file (secrets inline or from env)")
@@ -128,8 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM unwinds like any exit, so exit handlers run and the embedded Postgres this process
+    # uses is released (storeline/embedded.py). Servers that catch it (uvicorn) re-raise it once
+    # they have shut down; without this the default action killed the process right there.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if argv and argv[0] in PASSTHROUGH:
         # These subcommands own their flags; argparse's REMAINDER mangles leading options.
         args = argparse.Namespace(func=PASSTHROUGH[argv[0]], rest=argv[1:])

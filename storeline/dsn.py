@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from storeline import embedded
 from storeline.settings import database_settings, path_settings
 
 
-def resolve() -> str:
-    """The admin DSN for this process (DATABASE_URL, or a started embedded Postgres)."""
+def resolve(*, keep_embedded: bool = False) -> str:
+    """The admin DSN for this process (DATABASE_URL, or a started embedded Postgres).
+
+    The embedded server stops when the last process using it exits, unless `keep_embedded`
+    leaves it running until `storeline db stop`.
+    """
     url = database_settings().database_url
     if url is not None:
         return url.get_secret_value()
-    return embedded.start(path_settings().data_dir / "pg16")
+    return embedded.start(embedded_data_dir(), keep=keep_embedded)
+
+
+def embedded_data_dir() -> Path:
+    """Where the embedded Postgres keeps its data (used when DATABASE_URL is unset)."""
+    return path_settings().data_dir / "pg16"
 
 
 def with_database(dsn: str, dbname: str) -> str:

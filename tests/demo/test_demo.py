@@ -1,4 +1,5 @@
-"""`./scripts/demo` as a new user runs it: a fresh data dir, then a rerun that continues."""
+"""`./scripts/demo` as a new user runs it: a fresh data dir, then a rerun that continues; each
+stops the Postgres it started unless asked to keep it."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.postmasters import postmasters
 
-def run_demo(data_dir: Path) -> subprocess.CompletedProcess[str]:
+
+def demo_env(data_dir: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "STORELINE_ENCRYPTION_KEYS")
     }
     env.update({"STORELINE_DATA_DIR": str(data_dir), "COLUMNS": "200"})
+    return env
+
+
+def run_demo(data_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "demo", "--size", "tiny", "--timeout", "180"],
+        [sys.executable, "-m", "demo", "--size", "tiny", "--timeout", "180", *flags],
         capture_output=True,
         text=True,
-        env=env,
+        env=demo_env(data_dir),
         timeout=240,
         check=False,
     )
@@ -37,8 +44,23 @@ def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
     # The key the demo made for itself stays in the data dir, never in the output.
     key = (tmp_path / "data" / "demo-encryption-key").read_text().strip()
     assert key.split(":", 1)[1] not in first.stdout + first.stderr
+    # The demo, its worker and its API are gone, and so is the Postgres they used.
+    assert not postmasters(tmp_path / "data")
 
-    again = run_demo(tmp_path / "data")
+    again = run_demo(tmp_path / "data", "--keep")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "incremental syncs queued" in again.stdout
     assert again.stdout.count("30/30 days equal") == 3
+    # --keep leaves it running for psql; `storeline db stop` (as the README says) stops it.
+    assert "storeline db stop" in again.stdout
+    assert postmasters(tmp_path / "data")
+    stop = subprocess.run(
+        [sys.executable, "-m", "storeline.cli", "db", "stop"],
+        capture_output=True,
+        text=True,
+        env=demo_env(tmp_path / "data"),
+        timeout=60,
+        check=False,
+    )
+    assert stop.returncode == 0, stop.stderr
+    assert not postmasters(tmp_path / "data")
