@@ -23,6 +23,10 @@ class FaultKind(StrEnum):
     # Shopify: the next bulk result download breaks after `params["after_bytes"]` bytes (default
     # 4096): headers promise the whole file, then the connection is dropped mid-body.
     CUT_DOWNLOAD = "cut_download"
+    # Meta: synchronous insights calls time out now and then (code 100/1504018, 2/1504038, or
+    # 1 "reduce the amount of data"); `params["probability"]` and `params["seed"]` make it random
+    # but reproducible, `params["variant"]` pins one answer (sandbox/meta/app.py).
+    INSIGHTS_TIMEOUT = "insights_timeout"
 
 
 @dataclass
