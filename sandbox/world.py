@@ -37,6 +37,11 @@ class ShopProfile:
     hubspot_portal_id: str
     hubspot_token: str
     plan: str = "standard"  # Shopify plan: sets the GraphQL rate limit (sandbox/shopify/cost.py)
+    # HubSpot: the longest a change takes to reach the CRM search index (reads see it at once).
+    hubspot_search_lag_seconds: float = 45.0
+    # HubSpot: records one bulk edit touches, all stamped with one hs_lastmodifieddate. Keep it
+    # under 10,000 by default; tests of the search cap raise it (sandbox/hubspot/catalog.py).
+    hubspot_bulk_edit_size: int = 3000
 
     @property
     def handle(self) -> str:
