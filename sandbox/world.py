@@ -37,6 +37,9 @@ class ShopProfile:
     hubspot_portal_id: str
     hubspot_token: str
     plan: str = "standard"  # Shopify plan: sets the GraphQL rate limit (sandbox/shopify/cost.py)
+    # Shopify order shapes beyond the defaults (tax-inclusive prices, gift cards, edits, …; the
+    # names are sandbox/shopify/shapes.py's). Empty by default so existing worlds are unchanged.
+    sales_shapes: frozenset[str] = frozenset()
     # HubSpot: the longest a change takes to reach the CRM search index (reads see it at once).
     hubspot_search_lag_seconds: float = 45.0
     # HubSpot: records one bulk edit touches, all stamped with one hs_lastmodifieddate. Keep it
