@@ -4,7 +4,9 @@ Routes (base URL from `sandbox.server.start(world, ["ga4"]).urls["ga4"]`):
   POST /token                                       refresh_token grant (form or JSON body)
   POST /v1beta/properties/{property_id}:runReport   Bearer access token from /token
 Faults (platform "ga4", keyed by shop id): throttle (params quota=<bucket>, exhaust=True to
-drain that bucket until it resets), server_error (status), slow (seconds), malformed and
+drain that bucket until it resets and answer 429, or leave=<n> to drain it to n tokens and let
+the request run), server_error (status), slow (seconds, holding a concurrent-request slot),
+malformed and
 expired_token hit runReport; revoked_token hits whichever endpoint comes first (invalid_grant at
 /token; at runReport a 401 that also drops every access token the shop holds).
 """
@@ -19,8 +21,9 @@ from litestar import Litestar, Request, Response, post
 from litestar.params import FromPath
 
 from sandbox.faults import Fault, FaultKind
-from sandbox.ga4 import generate, quota, report
+from sandbox.ga4 import generate, quota, report, users
 from sandbox.ga4.auth import TokenError, TokenStore
+from sandbox.ga4.catalog import EMPTY_THRESHOLDED, SAMPLING_EVENTS, SIGNALS, USER_METRICS
 from sandbox.ga4.errors import (
     INVALID_CREDENTIALS,
     MISSING_CREDENTIALS,
@@ -68,8 +71,11 @@ class Ga4Service:
         if shop is None:
             return api_error(401, INVALID_CREDENTIALS)
         fault = self.world.faults.take("ga4", shop.shop_id, *API_FAULTS)
-        if fault is not None:
-            answer = await self._fault(fault, shop, token)
+        delay = 0.0
+        if fault is not None and fault.kind is FaultKind.SLOW:
+            delay = float(fault.params.get("seconds", 5))  # slow while holding a request slot
+        elif fault is not None:
+            answer = self._fault(fault, shop, token)
             if answer is not None:
                 return answer
         if property_id != shop.ga4_property_id:
@@ -82,7 +88,7 @@ class Ga4Service:
             return api_error(400, "Invalid JSON payload received.")
         try:
             req = parse(body, generate.local_today(self.world, shop))
-            payload = self._report(shop, req)
+            payload = await self._report(shop, req, delay)
         except ApiError as exc:
             return api_error(exc.code, exc.message)
         if fault is not None and fault.kind is FaultKind.MALFORMED:
@@ -90,15 +96,15 @@ class Ga4Service:
             return Response(text[: len(text) // 2], media_type="application/json")
         return Response(payload, media_type="application/json")
 
-    async def _fault(self, fault: Fault, shop: ShopProfile, token: str) -> Response[Any] | None:
-        if fault.kind is FaultKind.SLOW:
-            await asyncio.sleep(float(fault.params.get("seconds", 5)))
-            return None
+    def _fault(self, fault: Fault, shop: ShopProfile, token: str) -> Response[Any] | None:
         if fault.kind is FaultKind.THROTTLE:
             name = str(fault.params.get("quota", "tokensPerHour"))
-            if fault.params.get("exhaust") and name in quota.EXHAUSTED:
-                # use the bucket up for real: refused until it resets on the sandbox clock
-                self.quota.exhaust(shop.ga4_property_id, self.world.now(), name)
+            if fault.params.get("exhaust") or "leave" in fault.params:
+                # use the bucket up for real: refused once empty, until it resets on the clock
+                leave = int(fault.params.get("leave", 0))
+                self.quota.exhaust(shop.ga4_property_id, self.world.now(), name, leave)
+                if leave:
+                    return None  # the request itself goes on and can overdraw the bucket
             return api_error(429, quota.EXHAUSTED.get(name, quota.EXHAUSTED["tokensPerHour"]))
         if fault.kind is FaultKind.SERVER_ERROR:
             self.quota.server_error(shop.ga4_property_id, self.world.now())
@@ -114,25 +120,52 @@ class Ga4Service:
             return api_error(401, INVALID_CREDENTIALS)
         return None  # MALFORMED: answered after the report is built
 
-    def _report(self, shop: ShopProfile, req: ReportRequest) -> dict[str, Any]:
+    async def _report(self, shop: ShopProfile, req: ReportRequest, delay: float) -> dict[str, Any]:
         prop = shop.ga4_property_id
         now = self.world.now()
+        thresholded = shop.handle in SIGNALS and bool(USER_METRICS & set(req.metrics))
         self.quota.enter(prop)
         try:
+            if delay:
+                await asyncio.sleep(delay)
+            self.quota.admit(prop, now)
             ranges = [
-                (r.name, list(generate.cells_between(self.world, shop, r.start, r.end)))
+                (r.name, list(generate.tables_between(self.world, shop, r.start, r.end)))
                 for r in req.ranges
             ]
-            rows = report.group(req, ranges)
+            events = [sum(t.events for t in tables) for _, tables in ranges]
+            sampled = any(e > SAMPLING_EVENTS for e in events)
+            pool = users.property_pool(shop)
+            rows = report.group(req, ranges, pool)
             days = sum((r.end - r.start).days + 1 for r in req.ranges)
-            cost = quota.request_cost(days, sum(len(c) for _, c in ranges), len(req.dimensions))
-            self.quota.charge(prop, now, cost)
-            body = report.build(req, rows)
+            cells = sum(len(t.cells) for _, tables in ranges for t in tables)
+            cost = quota.request_cost(days, cells, len(req.dimensions))
+            seed = f"{self.world.seed}:{prop}:{','.join(req.dimensions)}" if sampled else None
+            body, all_withheld = report.build(
+                req, rows, pool, thresholded=thresholded, sample_seed=seed
+            )
+            self.quota.charge(prop, now, cost, thresholded)
         finally:
             self.quota.leave(prop)
-        body["metadata"] = {"currencyCode": shop.currency, "timeZone": shop.timezone}
+        lost = any(t.lost_to_other for _, tables in ranges for t in tables)
+        meta: dict[str, Any] = {}
+        if lost and any(d != "date" for d in req.dimensions):
+            # set from the table the report reads, whatever the filters dropped
+            meta["dataLossFromOtherRow"] = True
+        meta["currencyCode"] = shop.currency
+        meta["timeZone"] = shop.timezone
+        if all_withheld:
+            meta["emptyReason"] = EMPTY_THRESHOLDED
+        if thresholded:
+            meta["subjectToThresholding"] = True
+        if sampled:
+            meta["samplingMetadatas"] = [
+                {"samplesReadCount": str(min(e, SAMPLING_EVENTS)), "samplingSpaceSize": str(e)}
+                for e in events
+            ]
+        body["metadata"] = meta
         if req.return_quota:
-            body["propertyQuota"] = self.quota.report(prop, now, cost)
+            body["propertyQuota"] = self.quota.report(prop, now, cost, thresholded)
         body["kind"] = "analyticsData#runReport"
         return body
 

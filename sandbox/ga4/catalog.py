@@ -88,6 +88,35 @@ DEVICES: tuple[tuple[str, float], ...] = (("mobile", 0.62), ("desktop", 0.33), (
 # Sessions per order: with ~2 % conversion a shop sees ~50 sessions for every order.
 SESSIONS_PER_ORDER = 48.0
 
+# Users are counted once however many rows they appear in (docs/platforms/ga4.md, "users"): a
+# day's visitors are drawn from a pool this much larger than the sum of its cells' users, and a
+# range's from a property-wide pool of this many days of a shop's typical daily users.
+USER_POOL_FACTOR = 1.3
+PROPERTY_POOL_DAYS = 28
+
+# The long tail: referral/utm sources seen once or twice a day (per-recipient utm_source values,
+# one-off referrers). Each is its own (source, medium, device) combination in GA4's daily table.
+TAIL_SHARE = {"aurora-goods": 0.10}  # share of sessions; every other shop
+DEFAULT_TAIL_SHARE = 0.015
+TAIL_MAX = 60  # distinct tail sources a day in the sandbox (more sessions share them)
+
+# GA4 keeps a bounded number of dimension combinations per day in the aggregated table a report
+# reads; the rest is rolled into one "(other)" row. Standard properties keep ~50,000; sandbox
+# traffic is about a thousandth of a property that reaches that, so the limit is scaled with it.
+TABLE_ROWS_PER_DAY = 36
+OTHER = "(other)"
+
+# Properties with Google signals on are subject to data thresholds on reports with user metrics:
+# rows under THRESHOLD_USERS users are withheld (Google publishes no number; see the docs page).
+SIGNALS = frozenset({"berlin-botanics"})
+USER_METRICS = frozenset({"totalUsers", "newUsers", "activeUsers"})
+THRESHOLD_USERS = 5
+# Google documents `emptyReason` as free text and publishes no values; this one is the sandbox's.
+EMPTY_THRESHOLDED = "Every row was withheld by data thresholds."
+
+# A report reading more events than this in one date range is sampled (standard property).
+SAMPLING_EVENTS = 10_000_000
+
 # Standard-property quota limits (PropertyQuota reference).
 QUOTA_LIMITS: dict[str, int] = {
     "tokensPerDay": 200_000,
