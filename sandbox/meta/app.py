@@ -1,9 +1,11 @@
 """The Meta Graph / Marketing API server: `/{version}/act_{id}`, `/{version}/act_{id}/insights`
 (GET = sync, POST = async report run), `/{version}/{report_run_id}` and its `/insights`.
 
-Every answer carries Meta's headers (`facebook-api-version`, `x-fb-trace-id`, the usage
-headers); every error is a Graph error body. Faults for the shop that owns the addressed ad
-account are consulted once per request, after the token is validated, as Meta would fail then.
+Every answer carries Meta's headers (`facebook-api-version`, `x-fb-trace-id`, and the usage
+headers once the account has made a few calls); every error is a Graph error body. Faults for the
+shop that owns the addressed ad account are consulted once per request, after the token is
+validated, as Meta would fail then; `insights_timeout` faults only on synchronous insights reads,
+randomly (`probability`, reproducible from `seed`) when asked to.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import base64
 import hashlib
 import itertools
+import random
 import re
 import threading
 from dataclasses import dataclass, field
@@ -61,6 +64,8 @@ class MetaServer:
     reports: ReportRegistry = field(default_factory=ReportRegistry)
     _traces: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # One seeded Random per injected insights_timeout fault (kept with the fault it belongs to).
+    _dice: dict[int, tuple[Fault, random.Random]] = field(default_factory=dict, repr=False)
 
     def trace_id(self) -> str:
         """Deterministic per request sequence, shaped like Meta's 23-character fbtrace_id."""
@@ -128,6 +133,8 @@ class MetaServer:
                 raise errors.unsupported(verb, node)
         outcome.account_number = shop.meta_ad_account_id.removeprefix("act_")
         await self._fault(shop, outcome)
+        if method == "GET" and edge == "insights":
+            self._insights_timeout(shop)
         if self.meter.percent(outcome.account_number) >= 100:
             raise errors.throttled(80000)
         body, cost = self._answer(request, method, version, node, edge, params, shop, run)
@@ -202,7 +209,11 @@ class MetaServer:
             code = p.get("code", 1)
             if code == "reduce_data":
                 raise errors.reduce_data()
-            raise errors.service_unavailable() if int(code) == 2 else errors.unknown_error()
+            if int(code) in errors.TIMEOUT_SUBCODES:
+                raise errors.insights_timeout(int(code))
+            if int(code) == 2:
+                raise errors.service_unavailable(int(p.get("status", 400)))
+            raise errors.unknown_error()
         elif fault.kind is FaultKind.EXPIRED_TOKEN:
             raise errors.expired_token(self.world.now())
         elif fault.kind is FaultKind.REVOKED_TOKEN:
@@ -212,6 +223,27 @@ class MetaServer:
             if variant == "deauthorized":
                 raise errors.app_not_authorized()
             raise errors.password_changed()
+
+    def _insights_timeout(self, shop: ShopProfile) -> None:
+        """Consult an `insights_timeout` fault: with `probability` (default 1) the read fails as
+        one of Meta's timeout answers, `variant` (1504018, 1504038, "reduce_data") or a seeded
+        random pick of the three. `times` counts reads considered, fired or not."""
+        fault = self.world.faults.take("meta", shop.shop_id, FaultKind.INSIGHTS_TIMEOUT)
+        if fault is None:
+            return
+        seed = f"{fault.params.get('seed', self.world.seed)}:{shop.shop_id}"
+        with self._lock:
+            _, dice = self._dice.setdefault(id(fault), (fault, random.Random(seed)))
+            fires = dice.random() < float(fault.params.get("probability", 1))
+            variant = fault.params.get("variant") or dice.choice(TIMEOUT_VARIANTS)
+        if not fires:
+            return
+        if variant == "reduce_data":
+            raise errors.reduce_data()
+        raise errors.insights_timeout(int(variant))
+
+
+TIMEOUT_VARIANTS: tuple[int | str, ...] = (*errors.TIMEOUT_SUBCODES, "reduce_data")
 
 
 async def _params(request: Request[Any, Any, Any], method: str) -> dict[str, str]:

@@ -1,6 +1,8 @@
 """Graph API errors exactly as Meta sends them: `{"error": {message, type, code, error_subcode,
-fbtrace_id}}` with Meta's HTTP status (400 for auth/parameter/throttling, 403 for #200
-permissions, 500/503 for transient service errors).
+is_transient, error_user_title, error_user_msg, fbtrace_id}}` with Meta's HTTP status. The status
+says little: `(#2) Service temporarily unavailable` comes as a 400, "Please reduce the amount of
+data" as a bare 500, and the two synchronous-insights timeouts as 100/1504018 (a 400 that is not
+marked transient) and 2/1504038 (a 500). Clients classify by code, subcode and is_transient.
 
 Shapes, codes and messages follow developers.facebook.com (Graph API "Handling Errors", Marketing
 API error reference, Ads Insights error codes) and real bodies quoted in Airbyte's
@@ -29,8 +31,11 @@ class GraphError(Exception):
     user_title: str | None = None
     user_msg: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    bare: bool = False  # only message and code, as some backend errors come (no type, no trace)
 
     def body(self, fbtrace_id: str) -> dict[str, Any]:
+        if self.bare:
+            return {"error": {"message": self.message, "code": self.code}}
         error: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
         if self.subcode is not None:
             error["error_subcode"] = self.subcode
@@ -131,9 +136,13 @@ def beyond_retention() -> GraphError:
 
 
 def reduce_data() -> GraphError:
-    """What a sync insights call that asks for too much gets; the cure is an async report run."""
+    """What a sync insights call that asks for too much gets; the cure is an async report run.
+    Real bodies carry only `message` and `code` (no type, no fbtrace_id)."""
     return GraphError(
-        500, 1, "Please reduce the amount of data you're asking for, then retry your request"
+        500,
+        1,
+        "Please reduce the amount of data you're asking for, then retry your request",
+        bare=True,
     )
 
 
@@ -141,8 +150,41 @@ def unknown_error() -> GraphError:
     return GraphError(500, 1, "An unknown error occurred", subcode=99)
 
 
-def service_unavailable() -> GraphError:
-    return GraphError(503, 2, "(#2) Service temporarily unavailable", is_transient=True)
+def service_unavailable(status: int = 400) -> GraphError:
+    """Meta sends this transient error as HTTP 400 (an OAuthException, `is_transient: true`)."""
+    return GraphError(status, 2, "(#2) Service temporarily unavailable", is_transient=True)
+
+
+TIMEOUT_TITLE = "Your request timed out"
+TIMEOUT_MSG = "Please try using a smaller date range, fetching less data, or using async jobs."
+TIMEOUT_SUBCODES = (1504018, 1504038)
+
+
+def insights_timeout(subcode: int) -> GraphError:
+    """A synchronous insights call that ran out of time: 100/1504018 (HTTP 400, not marked
+    transient: a client that reads code 100 as "bad parameter" gives up wrongly) or 2/1504038
+    (HTTP 500, transient). Either way the cure is a smaller range or an async report run."""
+    if subcode == 1504018:
+        return GraphError(
+            400,
+            100,
+            "Service temporarily unavailable",
+            subcode=1504018,
+            is_transient=False,
+            user_title=TIMEOUT_TITLE,
+            user_msg=TIMEOUT_MSG,
+        )
+    if subcode == 1504038:
+        return GraphError(
+            500,
+            2,
+            "(#2) Service temporarily unavailable",
+            subcode=1504038,
+            is_transient=True,
+            user_title=TIMEOUT_TITLE,
+            user_msg=TIMEOUT_MSG,
+        )
+    raise ValueError(f"unknown insights timeout subcode {subcode}; use one of {TIMEOUT_SUBCODES}")
 
 
 def report_not_ready() -> GraphError:

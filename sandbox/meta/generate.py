@@ -40,6 +40,12 @@ class Conversion:
     value: Decimal
     onsite: bool  # bought in a Meta shop (counts in omni_purchase, not the pixel)
 
+    @property
+    def engaged(self) -> bool:
+        """A view-through conversion after an engaged view (video watched): counts in 1d_ev.
+        Derived from the draw already made, so adding 1d_ev changed no other number."""
+        return self.view and int(self.at * 1_000_000) % 4 == 0
+
 
 @dataclass(frozen=True)
 class AdDay:
@@ -184,10 +190,24 @@ def _conversion(rng: random.Random, account: Account, kind: int) -> Conversion:
     )
 
 
+def extra_actions(d: Delivery) -> dict[str, int]:
+    """Actions beyond the funnel that real rows carry (video views, saves, messaging, content
+    views), derived from one ad-day's delivery so they stay additive across levels."""
+    counts = {
+        "video_view": d.impressions // 9,
+        "view_content": d.landing_page_views + d.landing_page_views // 4,
+        "onsite_conversion.post_save": d.post_engagement // 60,
+        "onsite_conversion.messaging_conversation_started_7d": d.link_clicks // 150,
+    }
+    counts["omni_view_content"] = counts["view_content"]
+    counts["offsite_conversion.fb_pixel_view_content"] = counts["view_content"]
+    return {k: n for k, n in counts.items() if n}
+
+
 def window_of(conv: Conversion) -> str:
     """The narrowest attribution window the conversion falls in (windows nest: see WINDOWS)."""
     if conv.view:
-        return "v1"
+        return "e1" if conv.engaged else "v1"
     if conv.delay <= DAY:
         return "c1"
     return "c7" if conv.delay <= 7 * DAY else "c28"
@@ -201,14 +221,14 @@ def visible(final: AdDay, start: datetime, end: datetime, as_of: datetime) -> De
         return None
     if elapsed >= 1.0:
         d = Delivery(
-            final.spend,
-            final.impressions,
-            final.reach,
-            final.clicks,
-            final.link_clicks,
-            final.landing_page_views,
-            final.post_engagement,
+            spend=final.spend,
+            impressions=final.impressions,
+            clicks=final.clicks,
+            link_clicks=final.link_clicks,
+            landing_page_views=final.landing_page_views,
+            post_engagement=final.post_engagement,
         )
+        people = final.reach
     else:
         quantum = final.spend.as_tuple().exponent
         d = Delivery(
@@ -216,14 +236,17 @@ def visible(final: AdDay, start: datetime, end: datetime, as_of: datetime) -> De
                 Decimal(1).scaleb(int(quantum)), rounding=ROUND_DOWN
             ),
             impressions=int(final.impressions * elapsed),
-            reach=int(final.reach * elapsed),
             clicks=int(final.clicks * elapsed),
             link_clicks=int(final.link_clicks * elapsed),
             landing_page_views=int(final.landing_page_views * elapsed),
             post_engagement=int(final.post_engagement * elapsed),
         )
+        people = int(final.reach * elapsed)
     if d.impressions <= 0:
         return None
+    campaign = final.ad.adset.campaign
+    d.reached(campaign.id, campaign.audience, max(1, people))
+    d.extra = extra_actions(d)
     for conv in final.conversions:
         if conv.at > elapsed:
             continue

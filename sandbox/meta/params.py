@@ -30,8 +30,9 @@ FIELDS = IDENTITY_FIELDS + METRIC_FIELDS
 DEFAULT_FIELDS = ("impressions", "spend")
 WINDOW_NAMES = ("1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view", "1d_ev",
                 "dda", "default")  # fmt: skip
-# Meta stopped returning 7d_view/28d_view on 12 Jan 2026: still accepted, never in the answer.
-RETURNED_WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view")
+# Meta stopped returning 7d_view/28d_view on 12 Jan 2026: still accepted, never in the answer;
+# 1d_ev (engaged-view, a part of 1d_view here) still comes back.
+RETURNED_WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev")
 PRESETS = ("today", "yesterday", "last_3d", "last_7d", "last_14d", "last_28d", "last_30d",
            "last_90d", "this_month", "last_month", "maximum")  # fmt: skip
 RETENTION_MONTHS = 37

@@ -1,5 +1,8 @@
 """Insights rows as Meta returns them: grouped by level and time bucket, only the requested fields,
-every number a string, `actions`/`action_values` as lists of {action_type, value, <window>...}.
+every number a trimmed decimal string ("5339.5", "120", "1.435": no trailing zeros),
+`actions`/`action_values` as lists of {action_type, value, <window>...} over many action types
+(the funnel under several names, plus engagement, saves, messaging), and reach de-duplicated at
+the row's own grain.
 
 Rows are positioned (`bucket * 1000 + index in bucket`) so a cursor can seek straight to a page
 without regenerating the days before it.
@@ -20,25 +23,51 @@ from sandbox.meta.structure import Account, Ad
 Entry = tuple[int, dict[str, Any]]
 STRIDE = 1000
 
-# (action_type, conversion kind, onsite filter); the engagement actions have no values.
+# (action_type, conversion kind, onsite filter): one funnel step reported under several names,
+# each a view of the same events (website = pixel; onsite = bought in a Meta shop), never to be
+# added together. The engagement actions have no values.
 CONVERSIONS: tuple[tuple[str, int, bool | None], ...] = (
     ("add_to_cart", ATC, None),
     ("offsite_conversion.fb_pixel_add_to_cart", ATC, False),
+    ("onsite_web_add_to_cart", ATC, False),
+    ("onsite_web_app_add_to_cart", ATC, False),
     ("omni_add_to_cart", ATC, None),
     ("initiate_checkout", CHECKOUT, None),
     ("offsite_conversion.fb_pixel_initiate_checkout", CHECKOUT, False),
+    ("onsite_web_initiate_checkout", CHECKOUT, False),
     ("omni_initiated_checkout", CHECKOUT, None),
     ("purchase", PURCHASE, None),
     ("offsite_conversion.fb_pixel_purchase", PURCHASE, False),
+    ("onsite_web_purchase", PURCHASE, False),
+    ("onsite_web_app_purchase", PURCHASE, False),
+    ("onsite_conversion.purchase", PURCHASE, True),
     ("omni_purchase", PURCHASE, None),
-    ("onsite_web_purchase", PURCHASE, True),
 )
 ENGAGEMENT: tuple[tuple[str, Callable[[Delivery], int]], ...] = (
     ("link_click", lambda d: d.link_clicks),
     ("landing_page_view", lambda d: d.landing_page_views),
     ("post_engagement", lambda d: d.post_engagement),
     ("page_engagement", lambda d: d.post_engagement),
+    *(
+        (name, lambda d, name=name: d.extra.get(name, 0))
+        for name in (
+            "video_view",
+            "view_content",
+            "omni_view_content",
+            "offsite_conversion.fb_pixel_view_content",
+            "onsite_conversion.post_save",
+            "onsite_conversion.messaging_conversation_started_7d",
+        )
+    ),
 )
+
+
+def num(value: Decimal | int | float) -> str:
+    """A number as Meta writes it in insights: a decimal string without trailing zeros."""
+    text = format(value if isinstance(value, Decimal) else Decimal(str(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def buckets(query: InsightsQuery) -> list[tuple[date, date]]:
@@ -118,33 +147,34 @@ def render(
     return out
 
 
-def _ratio(num: Decimal | int, den: Decimal | int, scale: int = 1) -> str | None:
+def _ratio(top: Decimal | int, den: Decimal | int, scale: int = 1) -> str | None:
     if not den:
         return None
-    return f"{float(num) * scale / float(den):.6f}"
+    return num(Decimal(f"{float(top) * scale / float(den):.6f}"))
 
 
 def _metric(name: str, d: Delivery, windows: tuple[str, ...], account: Account) -> Any:
+    people = d.people(account.audience) if name in ("reach", "frequency", "cpp") else 0
     simple: dict[str, Any] = {
-        "spend": str(d.spend),
+        "spend": num(d.spend),
         "impressions": str(d.impressions),
         "clicks": str(d.clicks),
-        "reach": str(d.reach),
+        "reach": str(people),
         "inline_link_clicks": str(d.link_clicks),
     }
     if name in simple:
         return simple[name]
     ratios: dict[str, tuple[Decimal | int, Decimal | int, int]] = {
-        "frequency": (d.impressions, d.reach, 1),
+        "frequency": (d.impressions, people, 1),
         "cpc": (d.spend, d.clicks, 1),
         "cpm": (d.spend, d.impressions, 1000),
         "ctr": (d.clicks, d.impressions, 100),
-        "cpp": (d.spend, d.reach, 1000),
+        "cpp": (d.spend, people, 1000),
         "inline_link_click_ctr": (d.link_clicks, d.impressions, 100),
     }
     if name in ratios:
-        num, den, scale = ratios[name]
-        return _ratio(num, den, scale)
+        top, den, scale = ratios[name]
+        return _ratio(top, den, scale)
     if name == "actions":
         return _actions(d, windows) or None
     if name == "action_values":
@@ -185,6 +215,6 @@ def _action_values(d: Delivery, windows: tuple[str, ...]) -> list[dict[str, str]
     for action_type, kind, onsite in CONVERSIONS:
         values = {w: d.value(kind, w, onsite) for w in ("value", *windows)}
         if any(values.values()):
-            out.append({"action_type": action_type} | {w: str(v) for w, v in values.items()
+            out.append({"action_type": action_type} | {w: num(v) for w, v in values.items()
                                                        if v or w == "value"})  # fmt: skip
     return out

@@ -45,6 +45,14 @@ class Campaign:
     daily_budget: Decimal
     roas: float  # the campaign's typical 7d_click+1d_view purchase ROAS
     cpm: float
+    audience: int = 0  # people the campaign can reach: its reach saturates towards this
+
+
+def audience_pool(daily_budget: Decimal, cpm: float, zero_decimal: bool) -> int:
+    """About 25 days of the campaign's typical daily reach (impressions / 1.3): a month reaches
+    half to two thirds of it, at a monthly frequency of 2-3."""
+    unit = float(daily_budget) / (100 if zero_decimal else 1)
+    return max(2000, int(unit / cpm * 1000 / 1.3 * 25))
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,12 @@ class Account:
     def money_quantum(self) -> Decimal:
         return Decimal(1) if self.currency in ZERO_DECIMAL else Decimal("0.01")
 
+    @property
+    def audience(self) -> int:
+        """People any of the account's campaigns can reach; campaigns' pools overlap in it."""
+        pools = {ad.adset.campaign.id: ad.adset.campaign.audience for ad in self.ads}
+        return max([*pools.values(), int(sum(pools.values()) * 0.7)])
+
 
 def object_id(account_number: str, kind: int, index: int) -> str:
     """18 digits: "12020" + account (7, zero-padded) + kind (1 campaign, 2 ad set, 3 ad) + index."""
@@ -130,6 +144,7 @@ def _build(seed: int, anchor: datetime, shop: ShopProfile, history_start: date) 
             Decimal("0.01")
         )
         roas = rng.uniform(0.3, 0.8) if objective != "OUTCOME_SALES" else rng.uniform(1.4, 4.2)
+        cpm = rng.uniform(7.0, 22.0)
         campaign = Campaign(
             id=object_id(number, 1, c),
             name=f"{name} | {start:%b %Y}" if c >= 2 else name,
@@ -138,7 +153,8 @@ def _build(seed: int, anchor: datetime, shop: ShopProfile, history_start: date) 
             stop=stop,
             daily_budget=budget,
             roas=roas,
-            cpm=rng.uniform(7.0, 22.0),
+            cpm=cpm,
+            audience=audience_pool(budget, cpm, shop.currency in ZERO_DECIMAL),
         )
         for s in range(rng.randint(2, 3)):
             adset = AdSet(

@@ -6,6 +6,10 @@ account's capacity give the percentages in `x-business-use-case-usage`, `x-ad-ac
 `x-fb-ads-insights-throttle` and (over all accounts) `x-app-usage`. Past 100 % the account is
 throttled for real until the window drains. Header formats: developers.facebook.com Graph API
 "Rate Limiting" (Business Use Case) and Marketing API rate limiting.
+
+As on the real API, the headers are absent until an account (for `x-app-usage`, the app) has
+made `quiet_calls` calls in the window, and the percentages are fractional (`0.02`, `9.67`): a
+client paces with no header at all and with fractions, never assuming an integer.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ ACCESS_TIER = "standard_access"
 class UsageMeter:
     capacity: int = 6000  # points per account per window; a normal sync stays far below
     window: float = 60.0
+    quiet_calls: int = 5  # calls in the window before the usage headers appear
     clock: Callable[[], float] = time.monotonic
     _calls: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -40,10 +45,18 @@ class UsageMeter:
             now = self.clock()
             self._drain(account, now).append((now, cost))
 
-    def percent(self, account: str) -> int:
+    def percent(self, account: str) -> float:
+        """The account's usage in percent of its capacity, unrounded (capped at 100)."""
         with self._lock:
             calls = self._drain(account, self.clock())
-            return min(100, math.ceil(100 * sum(c for _, c in calls) / self.capacity))
+            return min(100.0, 100 * sum(c for _, c in calls) / self.capacity)
+
+    def calls(self, account: str | None = None) -> int:
+        """Calls in the window, of one account or (None) of the whole app."""
+        with self._lock:
+            now = self.clock()
+            accounts = [account] if account is not None else list(self._calls)
+            return sum(len(self._drain(acc, now)) for acc in accounts)
 
     def regain_minutes(self, account: str) -> int:
         """Minutes until enough of the window drains to go below 100 % (0 when not throttled)."""
@@ -59,32 +72,40 @@ class UsageMeter:
                     return max(1, math.ceil((at + self.window - now) / 60))
             return 1
 
-    def app_percent(self) -> int:
+    def app_percent(self) -> float:
         with self._lock:
             now = self.clock()
             used = sum(c for acc in list(self._calls) for _, c in self._drain(acc, now))
-            return min(100, math.ceil(100 * used / (self.capacity * 10)))
+            return min(100.0, 100 * used / (self.capacity * 10))
 
 
 def headers(
     meter: UsageMeter, account_number: str | None, *, forced_minutes: int | None = None
 ) -> dict[str, str]:
-    """The usage headers for one answer; `forced_minutes` reports an injected throttle."""
-    app = meter.app_percent()
-    out = {"x-app-usage": _dump({"call_count": app, "total_cputime": app // 2, "total_time": app})}
+    """The usage headers for one answer (none until enough calls were made); `forced_minutes`
+    reports an injected throttle, which always carries them."""
+    out: dict[str, str] = {}
+    if meter.calls() >= meter.quiet_calls or forced_minutes is not None:
+        app = meter.app_percent()
+        out["x-app-usage"] = _dump(
+            {"call_count": _pct(app), "total_cputime": _pct(app / 2), "total_time": _pct(app)}
+        )
     if account_number is None:
+        return out
+    if meter.calls(account_number) < meter.quiet_calls and forced_minutes is None:
         return out
     pct = meter.percent(account_number)
     regain = meter.regain_minutes(account_number)
     if forced_minutes is not None:
-        pct, regain = 100, forced_minutes
-    cpu, total = max(0, pct * 3 // 5), max(0, pct * 4 // 5)
+        pct, regain = 100.0, forced_minutes
+    cpu, total = _pct(pct * 3 / 5), _pct(pct * 4 / 5)
+    pct_out = _pct(pct)
     out["x-business-use-case-usage"] = _dump(
         {
             account_number: [
                 {
                     "type": "ads_insights",
-                    "call_count": pct,
+                    "call_count": pct_out,
                     "total_cputime": cpu if pct < 100 else 100,
                     "total_time": total if pct < 100 else 100,
                     "estimated_time_to_regain_access": regain,
@@ -95,15 +116,28 @@ def headers(
     )
     out["x-ad-account-usage"] = _dump(
         {
-            "acc_id_util_pct": pct,
+            "acc_id_util_pct": pct_out,
             "reset_time_duration": regain * 60 if regain else 0,
             "ads_api_access_tier": ACCESS_TIER,
         }
     )
     out["x-fb-ads-insights-throttle"] = _dump(
-        {"app_id_util_pct": app, "acc_id_util_pct": pct, "ads_api_access_tier": ACCESS_TIER}
+        {
+            "app_id_util_pct": _pct(meter.app_percent()),
+            "acc_id_util_pct": pct_out,
+            "ads_api_access_tier": ACCESS_TIER,
+        }
     )
     return out
+
+
+def _pct(value: float) -> int | float:
+    """A percentage as Meta writes it: two decimals at most, whole numbers without a fraction,
+    and any usage at all at least 0.01."""
+    if value <= 0:
+        return 0
+    rounded = max(0.01, round(value, 2))
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def _dump(value: object) -> str:
