@@ -27,7 +27,9 @@ UserDb = NamedDependency[asyncpg.Connection]
 def lifespan(dsn: str, *, max_size: int) -> Any:
     @asynccontextmanager
     async def pool_lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.pool = await storeline_db.create_pool(dsn, min_size=1, max_size=max_size)
+        app.state.pool = await storeline_db.create_pool(
+            dsn, min_size=1, max_size=max_size, application_name="storeline-api"
+        )
         try:
             yield
         finally:

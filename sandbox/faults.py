@@ -27,6 +27,9 @@ class FaultKind(StrEnum):
     # 1 "reduce the amount of data"); `params["probability"]` and `params["seed"]` make it random
     # but reproducible, `params["variant"]` pins one answer (sandbox/meta/app.py).
     INSIGHTS_TIMEOUT = "insights_timeout"
+    # Shopify: a bulk file served short but well formed (its last `params["drop_lines"]` lines
+    # missing, Content-Length to match), as a truncated storage object would be.
+    SHORT_FILE = "short_file"
 
 
 @dataclass

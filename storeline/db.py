@@ -36,9 +36,11 @@ async def create_pool(
     min_size: int | None = None,
     max_size: int | None = None,
     command_timeout: float | None = None,
+    application_name: str = "storeline",
 ) -> asyncpg.Pool:
     """`command_timeout` overrides the setting for pools whose statements are legitimately long
-    (a big shop's set-based transform), so short-statement pools keep the tight default."""
+    (a big shop's set-based transform), so short-statement pools keep the tight default.
+    `application_name` shows in pg_stat_activity which process (and pool) a backend serves."""
     s = database_settings()
     pool = await asyncpg.create_pool(
         dsn,
@@ -48,6 +50,7 @@ async def create_pool(
         command_timeout=command_timeout or s.command_timeout_seconds,
         max_inactive_connection_lifetime=300,
         init=_init,
+        server_settings={"application_name": application_name},
     )
     assert pool is not None
     return pool

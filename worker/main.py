@@ -59,8 +59,11 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
         min_size=1,
         max_size=settings.slots * 2 + 2,
         command_timeout=settings.connector_statement_timeout_seconds,
+        application_name="storeline-worker",
     )
-    engine_pool = await db.create_pool(target, min_size=1, max_size=_ENGINE_POOL_SIZE)
+    engine_pool = await db.create_pool(
+        target, min_size=1, max_size=_ENGINE_POOL_SIZE, application_name="storeline-engine"
+    )
     listen = settings.listen_url.get_secret_value() if settings.listen_url else target
     worker = Worker(
         pool=pool,

@@ -28,6 +28,10 @@ class WorkerSettings(BaseSettings):
     grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM: finish, then release")
     cancel_grace_seconds: float = Field(default=10.0, ge=0, description="cooperative cancel")
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    # A running job with no progress this long (no fenced commit, no source answer, no statement
+    # of its own running) is stopped and retried (worker/jobs/lease.py). Longer than any wait a
+    # connector sleeps on purpose (Shopify's throttle waits up to 300 s).
+    stall_seconds: float = Field(default=900.0, gt=0)
     # Connectors' statements: one set-based upsert per table over a whole backfill can run for
     # minutes on a million-order shop; the kernel's 60 s default would fail it on every retry.
     connector_statement_timeout_seconds: float = Field(default=1800.0, gt=0)

@@ -43,6 +43,12 @@ def bulk_file_route(bulk: BulkOperations, faults: FaultRegistry) -> HTTPRouteHan
         if path is None:
             return errors.not_found()
         size = path.stat().st_size
+        shop_id = bulk.shop_of(name)
+        short = faults.take("shopify", shop_id, FaultKind.SHORT_FILE) if shop_id else None
+        if short is not None and not request.headers.get("range"):
+            kept = path.read_bytes().splitlines(keepends=True)
+            kept = kept[: max(len(kept) - int(short.params.get("drop_lines", 1)), 0)]
+            return Response(b"".join(kept), media_type="application/jsonl")
         start, status, headers = 0, 200, {"Accept-Ranges": "bytes"}
         wanted = _RANGE.match(request.headers.get("range", "").strip())
         if wanted is not None:
@@ -51,7 +57,6 @@ def bulk_file_route(bulk: BulkOperations, faults: FaultRegistry) -> HTTPRouteHan
                 return Response(b"", status_code=416, headers={"Content-Range": f"bytes */{size}"})
             status = 206
             headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
-        shop_id = bulk.shop_of(name)
         fault = faults.take("shopify", shop_id, FaultKind.CUT_DOWNLOAD) if shop_id else None
         cut = int(fault.params.get("after_bytes", 4096)) if fault is not None else None
         headers["Content-Length"] = str(size - start)

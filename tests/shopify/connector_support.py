@@ -53,6 +53,8 @@ async def create_shop(conn: asyncpg.Connection, shop: ShopProfile) -> None:
     )
 
 
+WORKER_APP = "storeline-worker"  # the application_name of the connectors' pool, as in production
+
 # --- through the engine (worker.jobs.runner.Worker) ---------------------------------------------
 
 ENGINE: dict[str, Any] = {
@@ -131,8 +133,10 @@ async def engine(
         built.append(connector(settings))
         return built[-1]
 
-    pool = await db.create_pool(dsn, min_size=1, max_size=12)
-    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
+    pool = await db.create_pool(dsn, min_size=1, max_size=12, application_name=WORKER_APP)
+    engine_pool = await db.create_pool(
+        dsn, min_size=1, max_size=3, application_name="storeline-engine"
+    )
     worker = Worker(
         pool=pool,
         engine_pool=engine_pool,

@@ -19,6 +19,7 @@ from worker.connectors.shopify.bulk import BulkExporter
 from worker.connectors.shopify.client import ShopifyClient
 from worker.connectors.shopify.documents import bulk_query, document
 from worker.errors import CredentialError, TransientError
+from worker.kit.staging import Checkpoint
 
 LIST_OPS = """
 query Ops { bulkOperations(first: 50) { edges { node { id status query } } } }
@@ -33,11 +34,14 @@ class Sink:
         self.progress: dict[str, Any] = dict(progress or {})
         self.saves: list[tuple[str, dict[str, Any]]] = []
 
-    async def load(self, lines: AsyncIterator[bytes]) -> int:
+    async def load(self, lines: AsyncIterator[bytes], checkpoint: Checkpoint | None) -> int:
+        """One batch per line, committed with its checkpoint (as worker/kit/staging.py does)."""
         count = 0
         async for line in lines:
             self.lines.append(orjson.loads(line))
             count += 1
+            if checkpoint is not None:
+                self.progress.update(checkpoint(count))
         return count
 
     async def save(self, key: str, state: dict[str, Any]) -> None:

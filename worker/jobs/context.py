@@ -5,10 +5,17 @@ so the heartbeat keeps renewing the lease during a long transform) and again jus
 with the row locked (FOR NO KEY UPDATE): a worker whose lease was lost in between gets `LeaseLost`
 and every write of the transaction rolls back; between that last check and the commit nothing can
 take the job away.
+
+The context also tells the heartbeat whether the job is alive (see worker/jobs/lease.py): every
+connection it hands out is registered by backend pid while held, and `touch()` (each fenced
+commit, each source response through the kit) stamps the last progress. A backend that vanished
+(terminated, pooler restart) or no progress for `stall_seconds` stops the job for a retry instead
+of letting it sit under a live lease.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -40,6 +47,24 @@ class RunContext:
         self.watermark: Mapping[str, Any] | None = None
         self.cancel_requested = False
         self.lease_lost = False
+        self.backends: set[int] = set()  # pids of the connections the job holds right now
+        self.last_progress = time.monotonic()
+
+    def touch(self) -> None:
+        """Record progress: the stall watchdog measures time since the last call."""
+        self.last_progress = time.monotonic()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection the heartbeat watches: if its backend dies, the job is stopped."""
+        async with self.pool.acquire() as conn:
+            pid = conn.get_server_pid()
+            self.backends.add(pid)
+            try:
+                # A pooled connection proxies asyncpg.Connection; connectors only see that API.
+                yield cast(asyncpg.Connection, conn)
+            finally:
+                self.backends.discard(pid)
 
     def _lost(self) -> LeaseLost:
         self.lease_lost = True
@@ -49,18 +74,19 @@ class RunContext:
     async def fenced(self) -> AsyncIterator[asyncpg.Connection]:
         self.check_cancelled()
         q = queries("app_dashboard")
-        async with self.pool.acquire() as conn, conn.transaction():
-            # Fail fast without a lock: a long transform must not block the heartbeat, which
-            # updates the same row while this transaction runs.
-            await self._check(conn, q["check_job"])
-            # A pooled connection proxies asyncpg.Connection; connectors only see that API.
-            yield cast(asyncpg.Connection, conn)
-            # The fence proper: lock the row and re-check just before COMMIT, so a lease lost
-            # (reaped, re-claimed) during the transform rolls every write back, and nothing can
-            # take the job between this check and the commit.
-            await self._check(conn, q["lock_job"])
+        async with self.connection() as conn:
+            async with conn.transaction():
+                # Fail fast without a lock: a long transform must not block the heartbeat,
+                # which updates the same row while this transaction runs.
+                await self._check(conn, q["check_job"])
+                yield conn
+                # The fence proper: lock the row and re-check just before COMMIT, so a lease
+                # lost (reaped, re-claimed) during the transform rolls every write back, and
+                # nothing can take the job between this check and the commit.
+                await self._check(conn, q["lock_job"])
+            self.touch()
 
-    async def _check(self, conn: asyncpg.pool.PoolConnectionProxy, query: str) -> None:
+    async def _check(self, conn: asyncpg.Connection, query: str) -> None:
         row = await conn.fetchrow(query, self.job.id, self.job.lease_token)
         if row is None:
             raise self._lost()
@@ -74,6 +100,7 @@ class RunContext:
         )
         if done is None:
             raise self._lost()
+        self.touch()
 
     async def save_progress(self, **progress: Any) -> None:
         await self._fenced_update("save_progress", progress)

@@ -52,6 +52,16 @@ class JobContext(Protocol):
         worker can never write results."""
         ...
 
+    def connection(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        """A pooled connection for reads outside a fenced transaction; the engine watches its
+        backend, so a job whose connection dies is stopped and retried, not left hanging."""
+        ...
+
+    def touch(self) -> None:
+        """Record progress (a source answered): a job silent for the engine's `stall_seconds`
+        is stopped and retried."""
+        ...
+
     async def save_progress(self, **progress: Any) -> None:
         """Merge keys into sync_jobs.progress (fenced), e.g. the Shopify bulk operation id so a
         restarted job resumes polling instead of starting over."""

@@ -18,7 +18,7 @@ import asyncpg
 from storeline.crypto import Sealed, unseal
 from storeline.enums import CredentialStatus, Platform
 from storeline.errors import ConfigError
-from worker.errors import JobCancelled, LeaseLost, TerminalError
+from worker.errors import JobCancelled, LeaseLost, TerminalError, TransientError
 from worker.jobs import transitions
 from worker.jobs.claim import Claim
 from worker.jobs.completer import Completer
@@ -47,6 +47,8 @@ class StopReason(enum.Enum):
     CANCELLED = "cancelled"
     SHUTDOWN = "shutdown"
     TIMEOUT = "timeout"
+    CONNECTION_LOST = "connection_lost"  # a database backend the job held is gone
+    STALLED = "stalled"  # no progress for stall_seconds
     FATAL = "fatal"  # the worker is dying (watchdog): write nothing, leases will expire
 
 
@@ -154,6 +156,12 @@ class Executor:
                 StopReason.CANCELLED: JobCancelled("cancel requested"),
                 StopReason.TIMEOUT: TimeoutError(
                     f"job ran longer than {self.settings.job_timeout_seconds:g} s"
+                ),
+                StopReason.CONNECTION_LOST: TransientError(
+                    "the job's database connection was lost", code="connection_lost"
+                ),
+                StopReason.STALLED: TransientError(
+                    f"no progress for {self.settings.stall_seconds:g} s", code="job_stalled"
                 ),
             }[reason]
         else:

@@ -6,6 +6,12 @@ lease is lost and the job's task is cancelled before it can write anything. The 
 reports `cancel_requested`. If the database has not answered for a whole lease the worker exits
 non-zero instead of sitting alive but wedged (solid_queue PR #778); its leases expire and any
 other worker reaps them.
+
+The probe also asks Postgres about the backends each job holds (RunContext.connection): a job
+whose backend is gone (terminated, a pooler or network cut; its driver can then wait forever) is
+stopped as CONNECTION_LOST, and a job with no progress for `stall_seconds` (no commit, no source
+answer, no statement running) as STALLED. Both are retried like any transient failure, within
+one heartbeat of the cause: sooner than a killed worker's lease expiry plus a reap interval.
 """
 
 from __future__ import annotations
@@ -54,19 +60,49 @@ class Heartbeat:
 
     async def beat(self) -> bool:
         """Renew every running job's lease; True if the database answered the liveness probe."""
-        probe = asyncio.create_task(self._probe())
-        await asyncio.gather(*(self._renew(r) for r in list(self.running.values())))
-        return await probe
+        jobs = list(self.running.values())
+        held = {id(r): set(r.ctx.backends) for r in jobs if r.ctx is not None}
+        probe = asyncio.create_task(self._probe(set().union(*held.values())))
+        await asyncio.gather(*(self._renew(r) for r in jobs))
+        backends = await probe
+        if backends is None:
+            return False
+        for running in jobs:
+            self._watch(running, held.get(id(running), set()), backends)
+        return True
 
-    async def _probe(self) -> bool:
+    async def _probe(self, pids: set[int]) -> dict[int, bool] | None:
+        """{pid: busy} of those of `pids` that still exist; None if the database did not answer."""
         try:
             async with asyncio.timeout(self.settings.heartbeat_interval):
-                await self.pool.fetchval(queries("app_dashboard")["probe"])
+                rows = await self.pool.fetch(queries("app_dashboard")["job_backends"], list(pids))
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("heartbeat_probe_failed", error=type(exc).__name__)
             self.stats["probe_failures"] += 1
-            return False
-        return True
+            return None
+        return {int(r["pid"]): bool(r["busy"]) for r in rows}
+
+    def _watch(self, running: Running, held: set[int], backends: dict[int, bool]) -> None:
+        """Stop a job whose connection died or that stopped making progress."""
+        ctx = running.ctx
+        if ctx is None or running.released or running.stop_reason is not None:
+            return
+        # Only pids held before the probe and still held after it: one released in between
+        # may have been closed by the pool, which is no loss.
+        lost = {pid for pid in held & ctx.backends if pid not in backends}
+        job = running.claim.job
+        if lost:
+            log.warning("job_connection_lost", job_id=job.id, pids=sorted(lost))
+            self.stats["connections_lost"] += 1
+            running.stop(StopReason.CONNECTION_LOST)
+            return
+        if any(backends.get(pid) for pid in held):
+            ctx.touch()  # a statement of the job is running (a long transform is progress)
+        idle = time.monotonic() - ctx.last_progress
+        if idle > self.settings.stall_seconds:
+            log.warning("job_stalled", job_id=job.id, shop_id=job.shop_id, seconds=round(idle, 1))
+            self.stats["stalled"] += 1
+            running.stop(StopReason.STALLED)
 
     async def _renew(self, running: Running) -> None:
         job = running.claim.job

@@ -342,3 +342,20 @@ DELETE FROM app_dashboard.sync_job_events
 WHERE id IN (SELECT id FROM app_dashboard.sync_job_events
              WHERE at < now() - make_interval(days => $1)
              ORDER BY at LIMIT 5000)
+
+-- name: stage_batch
+-- A staging batch's bookkeeping, in the batch's own fenced transaction (worker/kit/staging.py):
+-- the resume point that covers the rows ($3, merged into progress) and the rows' count ($4)
+-- commit together with the rows, or not at all.
+UPDATE app_dashboard.sync_jobs
+SET progress = progress || $3::jsonb, records_synced = records_synced + $4
+WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
+RETURNING id
+
+-- name: job_backends
+-- The heartbeat's liveness probe: which of the running jobs' backends ($1 pids) still exist, and
+-- which are working (running a statement, not waiting for the client). A held connection whose
+-- backend is gone was terminated: its job is stopped and retried.
+SELECT pid, state = 'active' AND wait_event_type IS DISTINCT FROM 'Client' AS busy
+FROM pg_stat_activity
+WHERE pid = ANY($1::int[])

@@ -14,9 +14,13 @@ waits for a slot and finally hands the job back as transient. FAILED with a `par
 the lines that arrived and resubmits only what they may not cover: `updated_at >=` the k-th newest
 root seen (k = `partial_overlap_roots`), because with groupObjects false the children of the last
 roots may not have been written yet. Rows seen twice are harmless: the transform keeps one per gid.
-A result download that still fails after the client's own resumes (Range / skip) leaves
-`file_op` / `file_lines` in the export's progress: the next attempt re-polls the same completed
-operation and skips the lines already in staging, so a broken file is never loaded twice.
+While a result file loads, every committed staging batch carries `file_op` / `file_lines` in
+the export's progress (worker/kit/staging.py): a download that still fails after the client's own
+resumes (Range / skip), or a database connection that drops, leaves the next attempt re-polling
+the same completed operation and skipping exactly the lines that committed, so a broken file is
+never loaded twice and never loaded short. A partial file (FAILED with partialDataUrl) is loaded
+again whole after a break: the resume point it computes needs every line, and lines seen twice
+are harmless.
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ from worker.connectors.shopify.documents import (
 )
 from worker.connectors.shopify.settings import ShopifySettings
 from worker.errors import CredentialError, TerminalError, TransientError
+from worker.kit.staging import Checkpoint
 
-Loader = Callable[[AsyncIterator[bytes]], Awaitable[int]]
+Loader = Callable[[AsyncIterator[bytes], Checkpoint | None], Awaitable[int]]
 SaveProgress = Callable[[str, dict[str, Any]], Awaitable[None]]
 PENDING = ("CREATED", "RUNNING", "CANCELING")
 
@@ -148,21 +153,30 @@ class BulkExporter:
         await self._save(key, dict(state))
 
     async def _completed(self, key: str, state: dict[str, Any], op: Mapping[str, Any]) -> int:
-        """Load the result file; a download that gives up records how many lines are already
-        in staging (`file_op`, `file_lines`), so the job's next attempt skips them instead of
-        loading them twice."""
+        """Load the result file. Every staged batch commits with `file_op` / `file_lines` (the
+        file's lines it covers) in the export's progress, so a download or a connection that
+        breaks hands the next attempt exactly the lines to skip. A file shorter than the
+        operation's `objectCount` is never taken as complete: its lines are loaded again."""
         url = op.get("url")
         if url:
-            done = int(state.get("file_lines") or 0) if state.get("file_op") == op.get("id") else 0
-            seen = [0]
-            try:
-                loaded = await self._load(_after(self.client.download_lines(str(url)), done, seen))
-            except Exception:
-                state.update(file_op=op.get("id"), file_lines=done + seen[0])
-                await self._persist(key, state)
-                raise
+            op_id = op.get("id")
+            done = int(state.get("file_lines") or 0) if state.get("file_op") == op_id else 0
+
+            def checkpoint(consumed: int) -> dict[str, Any]:
+                covered = {**state, "file_op": op_id, "file_lines": done + consumed}
+                return {key: covered}
+
+            lines = _after(self.client.download_lines(str(url)), done)
+            loaded = await self._load(lines, checkpoint)
             state.pop("file_op", None)
             state.pop("file_lines", None)
+            expected = int(op.get("objectCount") or 0)
+            if done + loaded < expected:
+                await self._persist(key, state)  # the next attempt loads the whole file again
+                raise TransientError(
+                    f"the bulk result file had {done + loaded} of {expected} objects",
+                    code="shopify_bulk_file_short",
+                )
             return done + loaded
         if int(op.get("objectCount") or 0) > 0:
             # A COMPLETED operation with objects but no file must not pass as "nothing changed".
@@ -248,19 +262,18 @@ class BulkExporter:
                             heapq.heapreplace(newest, updated)
                 yield line
 
-        loaded = await self._load(inspected())
+        loaded = await self._load(inspected(), None)
         return loaded, (newest[0] if len(newest) >= keep else None)
 
 
-async def _after(lines: AsyncIterator[bytes], skip: int, seen: list[int]) -> AsyncIterator[bytes]:
-    """`lines` without the first `skip` (already loaded by an earlier attempt); `seen[0]` counts
-    the lines handed on. The file behind a result URL never changes, so line k is line k."""
+async def _after(lines: AsyncIterator[bytes], skip: int) -> AsyncIterator[bytes]:
+    """`lines` without the first `skip` (already staged by an earlier attempt). The file behind a
+    result URL never changes, so line k is line k."""
     index = 0
     async for line in lines:
         index += 1
         if index <= skip:
             continue
-        seen[0] += 1
         yield line
 
 

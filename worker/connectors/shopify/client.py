@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +67,11 @@ class ShopifyClient:
         settings: ShopifySettings,
         *,
         bucket: Bucket | None = None,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.shop_id = shop_id
+        # Called on every answer and every downloaded chunk: the engine's stall watchdog.
+        self._on_progress = on_progress or _nothing
         self.settings = settings
         self.bucket = bucket or Bucket()
         self.requests = 0
@@ -139,6 +142,7 @@ class ShopifyClient:
         self.requests += 1
         try:
             response = await self._http.post(self._url, content=body, headers=headers)
+            self._on_progress()
         except httpx.TimeoutException:
             raise _Retry("shopify_timeout", "Shopify did not answer in time") from None
         except httpx.TransportError:
@@ -232,6 +236,7 @@ class ShopifyClient:
                     skip = offset if status == 200 else 0
                     pending = bytearray()
                     async for chunk in response.aiter_bytes():
+                        self._on_progress()
                         if skip:
                             if len(chunk) <= skip:
                                 skip -= len(chunk)
@@ -263,6 +268,10 @@ class ShopifyClient:
                         "downloading the bulk result file kept failing", code=code
                     ) from None
                 await asyncio.sleep(self._backoff(failures, None))
+
+
+def _nothing() -> None:
+    return None
 
 
 def _json_or_none(content: bytes) -> Any:

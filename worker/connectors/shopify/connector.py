@@ -16,9 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, cast
-
-import asyncpg
+from typing import Any
 
 from storeline.enums import JobType, Platform
 from worker.connectors.shopify import load, rollup, transform
@@ -33,6 +31,7 @@ from worker.connectors.shopify.settings import ShopifySettings, shopify_settings
 from worker.connectors.shopify.shop_profile import sync_shop_profile
 from worker.errors import CredentialError
 from worker.jobs.contract import JobContext
+from worker.kit.staging import Checkpoint, StagingWriter
 
 
 class ShopifyConnector:
@@ -47,7 +46,7 @@ class ShopifyConnector:
         token = ctx.secrets.get("access_token")
         if not isinstance(token, str) or not token:
             raise CredentialError("no Shopify access token is stored", code="shopify_no_token")
-        async with ShopifyClient(ctx.shop.id, token, settings) as client:
+        async with ShopifyClient(ctx.shop.id, token, settings, on_progress=ctx.touch) as client:
             self.last_run = ShopifySync(ctx, client, settings)
             await self.last_run.run()
 
@@ -68,6 +67,7 @@ class ShopifySync:
             load=self._load,
             check_cancelled=ctx.check_cancelled,
         )
+        self.writer = StagingWriter(ctx, load.TABLE, batch_bytes=settings.staging_batch_bytes)
         self.deletions: list[Deletion] = []
         self._watch: Callable[[bytes], None] | None = None  # sees every line loaded, if set
         self.timings: dict[str, float] = {}  # phase → seconds, for logs and bench/backfill.py
@@ -191,7 +191,7 @@ class ShopifySync:
         if self._done("refunds"):
             return
         if from_staging:
-            async for batch in refunded_order_ids(self.ctx.pool, self.ctx.job.id):
+            async for batch in refunded_order_ids(self.ctx.connection, self.ctx.job.id):
                 for order_id in batch:
                     fetch.include(order_id)
         count = await self._load(fetch.lines())
@@ -203,17 +203,11 @@ class ShopifySync:
     def _done(self, key: str) -> bool:
         return bool((self.progress.get(key) or {}).get("done"))
 
-    async def _load(self, lines: AsyncIterator[bytes]) -> int:
+    async def _load(self, lines: AsyncIterator[bytes], checkpoint: Checkpoint | None = None) -> int:
+        """Stage `lines`: each batch commits with its `checkpoint` and its records_synced."""
         if self._watch is not None:
             lines = _watched(lines, self._watch)
-        async with self.ctx.pool.acquire() as proxy:
-            conn = cast(asyncpg.Connection, proxy)
-            count = await load.copy_lines(
-                conn, job_id=self.ctx.job.id, shop_id=self.ctx.shop.id, lines=lines
-            )
-        if count:
-            await self.ctx.add_records(count)
-        return count
+        return await self.writer.copy(lines, checkpoint=checkpoint)
 
     async def _save(self, key: str, state: dict[str, Any]) -> None:
         self.progress[key] = state

@@ -1,4 +1,8 @@
-"""Stream Shopify JSONL lines into staging_ingest.shopify_bulk_rows with COPY.
+"""Shopify's staging table: its line contract, a plain loader, and retention.
+
+Jobs stage through worker/kit/staging.py (each batch fenced with its resume point). `copy_lines`
+is the same COPY into a caller's connection or transaction, without a job: the warehouse tests
+and bench/ingest.py load files with it.
 
 Lines go to Postgres unparsed: Postgres parses the jsonb (it must anyway) and derives gid,
 typename and parent from it in generated columns, so the loader costs one escape per line and
@@ -23,18 +27,9 @@ from datetime import datetime
 import asyncpg
 
 from storeline.sql import queries
+from worker.kit.staging import COLUMNS, DEFAULT_BATCH_BYTES, escape
 
-BATCH_BYTES = 1 << 20  # ~1 MiB per COPY chunk: big enough to be cheap, small enough to stay flat
-COLUMNS = ("sync_job_id", "shop_id", "line_no", "payload")
-
-
-def _escape(line: bytes) -> bytes:
-    """COPY text format: backslash, and the whitespace JSON may contain between tokens."""
-    if b"\\" in line:
-        line = line.replace(b"\\", b"\\\\")
-    if b"\t" in line or b"\r" in line:
-        line = line.replace(b"\t", b"\\t").replace(b"\r", b"\\r")
-    return line
+TABLE = "shopify_bulk_rows"
 
 
 async def copy_lines(
@@ -69,9 +64,9 @@ async def copy_lines(
         buf += prefix
         buf += str(line_no).encode()
         buf += b"\t"
-        buf += _escape(line)
+        buf += escape(line)
         buf += b"\n"
-        if len(buf) >= BATCH_BYTES:
+        if len(buf) >= DEFAULT_BATCH_BYTES:
             await _copy(conn, buf)
             buf.clear()
     if buf:
@@ -83,7 +78,7 @@ async def _copy(conn: asyncpg.Connection, buf: bytearray) -> None:
     """One short COPY per batch: no statement stays open while the source is still being
     downloaded (a slow export would otherwise hit the command timeout and hold a backend)."""
     await conn.copy_to_table(
-        "shopify_bulk_rows",
+        TABLE,
         schema_name="staging_ingest",
         source=io.BytesIO(buf),
         columns=COLUMNS,

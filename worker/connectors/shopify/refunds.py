@@ -11,6 +11,7 @@ than a page holds is paged (refund_pages.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
@@ -24,12 +25,15 @@ from worker.connectors.shopify.settings import ShopifySettings
 _SCAN_PAGE = 1000
 
 
-async def refunded_order_ids(pool: asyncpg.Pool, job_id: int) -> AsyncIterator[list[str]]:
-    """Batches of the gids of this job's staged orders that have at least one refund."""
+async def refunded_order_ids(
+    connection: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]], job_id: int
+) -> AsyncIterator[list[str]]:
+    """Batches of the gids of this job's staged orders that have at least one refund
+    (`connection`: the job context's watched connections)."""
     sql = queries("staging_ingest")["shopify_connector_refunded_orders"]
     after = ""
     while True:
-        async with pool.acquire() as conn:
+        async with connection() as conn:
             rows = await conn.fetch(sql, job_id, after, _SCAN_PAGE)
         if not rows:
             return

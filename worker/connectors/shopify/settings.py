@@ -57,6 +57,9 @@ class ShopifySettings(BaseSettings):
     # another is answered, so the shop's rate limit, not latency, bounds the phase.
     refund_concurrency: int = Field(default=3, ge=1, le=8)
     events_page_size: int = Field(default=100, ge=1, le=250)
+    # Staging batch: one fenced transaction (rows + resume point + records_synced) per this many
+    # bytes of raw lines (worker/kit/staging.py).
+    staging_batch_bytes: int = Field(default=1 << 20, ge=1)
 
     @field_validator("base_url")
     @classmethod
