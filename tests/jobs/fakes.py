@@ -8,6 +8,7 @@ process (the SIGKILL/SIGTERM tests) behaves as the test wants:
     fail_runs       fail only the job's first N runs, counted by its claims (attempts do not
                     count runs: a stronger request merged into a job resets them)
     ignore_cancel   never call check_cancelled (the engine must force the stop)
+    busy_seconds    run a statement this long in each chunk's fenced transaction (pg_sleep)
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class FakeConnector:
                 if not meta.get("ignore_cancel"):
                     ctx.check_cancelled()
                 async with ctx.fenced() as conn:
+                    if meta.get("busy_seconds"):
+                        await conn.execute("SELECT pg_sleep($1)", float(meta["busy_seconds"]))
                     await conn.execute(
                         SQL["replace_chunk"],
                         job.shop_id,

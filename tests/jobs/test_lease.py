@@ -242,3 +242,36 @@ async def test_a_lease_lost_during_a_fenced_transaction_rolls_its_writes_back(
     with pytest.raises(LeaseLost):
         await write_then_lose_the_lease()
     assert await jobs_db.fetchval("SELECT count(*) FROM public.fake_rows") == 0
+
+
+async def test_a_job_without_progress_is_stopped_and_retried(
+    jobs_db: asyncpg.Connection, db_dsn: str
+) -> None:
+    """A connector silent for stall_seconds (no commit, no source answer, no statement running)
+    goes back to the queue with a structured error instead of sitting under a live lease."""
+    shop = await add_shop(jobs_db, "silent", rows=1, chunk_seconds=60)
+    job_id = await only_job(jobs_db, shop)
+    async with running_worker(db_dsn, fast_settings(stall_seconds=0.8)):
+
+        async def stalled() -> object:
+            return await jobs_db.fetchval(
+                "SELECT detail->'error'->>'code' FROM app_dashboard.sync_job_events "
+                "WHERE job_id = $1 AND from_status = 'IN_PROGRESS' AND to_status = 'QUEUED'",
+                job_id,
+            )
+
+        assert await wait_until(stalled, within=5) == "job_stalled"
+
+
+async def test_a_long_statement_is_progress_not_a_stall(
+    jobs_db: asyncpg.Connection, db_dsn: str
+) -> None:
+    """A statement of the job running longer than stall_seconds (a big transform) is work."""
+    shop = await add_shop(jobs_db, "busy", rows=1, busy_seconds=2.5)
+    job_id = await only_job(jobs_db, shop)
+    async with running_worker(db_dsn, fast_settings(stall_seconds=0.8)):
+        async def finished() -> bool:
+            return await status_of(jobs_db, job_id) == "SUCCEEDED"
+
+        await wait_until(finished, within=10)
+    assert (await job_row(jobs_db, job_id))["attempts"] == 1
