@@ -7,8 +7,8 @@ Routes (base URL from `sandbox.server.start(world, ["hubspot"]).urls["hubspot"]`
   POST /crm/v3/objects/{type}/search                        filterGroups, sorts, limit<=200, after
   GET  /crm/v3/pipelines/deals                              pipelines with ordered stages
 Faults (platform "hubspot", keyed by shop id): throttle (429 + Retry-After, params retry_after,
-policy), server_error (params status), slow (params seconds), expired_token, revoked_token,
-malformed.
+policy, shape: grouped | plain | categorised), server_error (params status), slow (params
+seconds), expired_token, revoked_token, malformed.
 """
 
 from __future__ import annotations
@@ -23,8 +23,15 @@ from litestar.params import FromPath
 from sandbox.faults import Fault, FaultKind
 from sandbox.hubspot import records
 from sandbox.hubspot.catalog import KINDS
-from sandbox.hubspot.errors import AUTH_MISSING, Correlator, HubSpotError, RateCounter
+from sandbox.hubspot.errors import (
+    AUTH_MISSING,
+    Correlator,
+    HubSpotError,
+    RateCounter,
+    rate_limited,
+)
 from sandbox.hubspot.errors import error_response as render
+from sandbox.hubspot.generate import plan
 from sandbox.hubspot.pipelines import pipelines_payload
 from sandbox.hubspot.search import Searcher, validate
 from sandbox.world import ShopProfile, World
@@ -76,7 +83,7 @@ class HubSpotService:
         if fault is not None and fault.kind is FaultKind.SLOW:
             await asyncio.sleep(float(fault.params.get("seconds", 5)))
         elif fault is not None and fault.kind is not FaultKind.MALFORMED:
-            return self._fault(fault, search, headers)
+            return self._fault(fault, shop, search, headers)
         try:
             body = work(shop)
         except HubSpotError as err:
@@ -89,23 +96,25 @@ class HubSpotService:
     def _day(self) -> str:
         return self.world.now().date().isoformat()
 
-    def _fault(self, fault: Fault, search: bool, headers: dict[str, str]) -> Response[Any]:
+    def _fault(
+        self, fault: Fault, shop: ShopProfile, search: bool, headers: dict[str, str]
+    ) -> Response[Any]:
         if fault.kind is FaultKind.THROTTLE:
             policy = str(
                 fault.params.get("policy", "SECONDLY" if search else "TEN_SECONDLY_ROLLING")
             )
             retry = str(fault.params.get("retry_after", 1))
-            err = HubSpotError(
-                429,
-                f"You have reached your {policy.lower()} limit.",
-                "RATE_LIMITS",
-                errorType="RATE_LIMIT",
-                policyName=policy,
-            )
             limited = {**headers, "Retry-After": retry}
             if headers:
                 limited["X-HubSpot-RateLimit-Remaining"] = "0"
-            return render(self.correlator, err, limited)
+            shape = fault.params.get("shape")
+            return rate_limited(
+                self.correlator,
+                shop.hubspot_portal_id,
+                policy,
+                limited,
+                str(shape) if shape is not None else None,
+            )
         if fault.kind is FaultKind.SERVER_ERROR:
             status = int(fault.params.get("status", 500))
             if status >= 502:
@@ -180,8 +189,14 @@ class HubSpotService:
         names = [str(p) for p in body.get("properties") or []] or None
         page = found[after : after + limit]
         results = []
+        now, lag = self.world.now(), shop.hubspot_search_lag_seconds
         for index in page:
-            st = records.load(self.world, shop, kind, index)
+            # Matched on the index's copy, answered from the record as it is now (unless it has
+            # been archived since, which the index has not heard of yet).
+            life = plan(self.world, shop, kind, index)
+            st = records.state_at(life, now)
+            if st is None or st.archived:
+                st = records.indexed_state(life, now, lag)
             if st is not None:
                 results.append(records.to_json(self.world, shop, st, names))
         out: dict[str, Any] = {"total": len(found), "results": results}

@@ -124,6 +124,12 @@ PIPELINES: tuple[Pipeline, ...] = (
 
 STAGES: dict[str, tuple[Pipeline, Stage]] = {s.id: (p, s) for p in PIPELINES for s in p.stages}
 
+# Shares of deals with the gaps real portals have: amount never set (null), amount set and later
+# cleared (""), no expected close date while open (null until the deal closes).
+NO_AMOUNT = 0.06
+AMOUNT_CLEARED = 0.04
+NO_CLOSEDATE = 0.25
+
 DEAL_SIZE = {"USD": 2400.0, "EUR": 2100.0, "AUD": 3600.0}
 FIRST_NAMES = ("Ava", "Noah", "Mia", "Liam", "Zoe", "Ezra", "Ines", "Kai", "Lena", "Omar", "Ruth")
 LAST_NAMES = ("Okafor", "Lindqvist", "Tanaka", "Moreau", "Silva", "Kowalski", "Nguyen", "Haddad")
@@ -131,3 +137,27 @@ COMPANY_WORDS = ("Northwind", "Bluebird", "Harbor", "Juniper", "Summit", "Copper
 COMPANY_SUFFIXES = ("Supply", "Retail", "Outfitters", "Collective", "Trading", "Goods")
 INDUSTRIES = ("RETAIL", "APPAREL_FASHION", "CONSUMER_GOODS", "WHOLESALE", "SPORTING_GOODS")
 PRODUCTS = ("Wholesale order", "Seasonal restock", "Corporate gifting", "Store fit-out")
+
+
+@dataclass(frozen=True)
+class BulkEdit:
+    """One bulk edit (a territory handed to a new owner): it touches the portal's
+    `ShopProfile.hubspot_bulk_edit_size` most recently created live records of `kind` and stamps
+    every one of them with the same hs_lastmodifieddate. `after_anchor_day` is measured from
+    midnight UTC of the world's anchor day; negative edits lie in the history, positive ones
+    happen once the sandbox clock is advanced past them."""
+
+    kind: str
+    after_anchor_day: timedelta
+    change: tuple[tuple[str, str], ...]
+
+
+BULK_OWNER = "51234004"
+_REASSIGN = (("hubspot_owner_id", BULK_OWNER),)
+BULK_EDITS: tuple[BulkEdit, ...] = (
+    BulkEdit("deals", timedelta(days=-21, hours=9, minutes=14, seconds=5.219), _REASSIGN),
+    BulkEdit("deals", timedelta(hours=14, minutes=2, seconds=11.507), _REASSIGN),
+    BulkEdit("contacts", timedelta(days=-45, hours=16, minutes=30), _REASSIGN),
+    BulkEdit("contacts", timedelta(hours=13, minutes=15, seconds=42.118), _REASSIGN),
+    BulkEdit("companies", timedelta(days=-60, hours=10, seconds=0.25), _REASSIGN),
+)

@@ -1,7 +1,9 @@
 """HubSpot's error envelope and rate-limit headers.
 
-Errors are `{"status": "error", "message", "correlationId", "category", ...}`. Correlation ids come
-from a counter hashed with the seed (uuid-shaped), never from entropy, so bodies are reproducible.
+Errors are `{"status": "error", "message", "correlationId", "category", ...}`, except 429s, which
+carry `errorType`, `policyName` and `requestId`, on some answers `groupName`, and no dependable
+`category` (see `rate_limited`). Correlation ids come from a counter hashed with the seed
+(uuid-shaped), never from entropy, so bodies are reproducible.
 """
 
 from __future__ import annotations
@@ -61,6 +63,45 @@ def error_response(
         body,
         status_code=err.status,
         headers={"X-HubSpot-Correlation-Id": correlation, **(headers or {})},
+        media_type="application/json",
+    )
+
+
+# The three 429 bodies seen in public reports (docs/platforms/hubspot.md): with groupName, without
+# it, and (the sandbox's third variant) with a category as well. Which one answers rotates with
+# the correlation id unless a throttle fault asks for one by `shape`.
+RATE_LIMIT_SHAPES = ("grouped", "plain", "categorised")
+_GROUPS = {"TEN_SECONDLY_ROLLING": "api-calls-ten-secondly", "SECONDLY": "api-calls-secondly"}
+
+
+def rate_limited(
+    correlator: Correlator,
+    portal: str,
+    policy: str,
+    headers: dict[str, str],
+    shape: str | None = None,
+) -> Response[Any]:
+    correlation = correlator.next()
+    digest = hashlib.sha256(f"request:{correlation}".encode()).hexdigest()
+    if shape not in RATE_LIMIT_SHAPES:
+        shape = RATE_LIMIT_SHAPES[int(digest[:8], 16) % len(RATE_LIMIT_SHAPES)]
+    body: dict[str, Any] = {
+        "status": "error",
+        "message": f"You have reached your {policy.lower()} limit.",
+        "errorType": "RATE_LIMIT",
+        "correlationId": correlation,
+    }
+    if shape != "plain":
+        group = _GROUPS.get(policy, policy.lower().replace("_", "-"))
+        body["groupName"] = f"publicapi:private-app-{group}:{portal}"
+    body["policyName"] = policy
+    body["requestId"] = digest[:32]
+    if shape == "categorised":
+        body["category"] = "RATE_LIMITS"
+    return Response(
+        body,
+        status_code=429,
+        headers={"X-HubSpot-Correlation-Id": correlation, **headers},
         media_type="application/json",
     )
 

@@ -26,13 +26,26 @@ Key = tuple[int, ShopProfile, datetime]  # (seed, shop, history start): what a p
 
 
 def iso(ts: datetime) -> str:
-    """HubSpot's timestamp format: UTC, milliseconds, trailing Z."""
+    """HubSpot's timestamp format: UTC with a trailing Z, milliseconds only when they are not
+    zero (Java's Instant.toString), so `2026-10-11T16:30:00Z` and `…T16:30:00.219Z` both occur."""
     ts = ts.astimezone(UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    ms = ts.microsecond // 1000
+    return ts.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ms:03d}Z" if ms else "Z")
+
+
+def epoch_ms(ts: datetime) -> str:
+    """How HubSpot writes date-type (not datetime) properties: epoch milliseconds as a string."""
+    return str(int(ts.timestamp()) * 1000 + ts.microsecond // 1000)
+
+
+def _whole(ms: int) -> bool:
+    """About one stamp in eight lands on a whole second (imports, integrations, workflows)."""
+    return ms % 8 == 0
 
 
 def _ms(ts: datetime) -> datetime:
-    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+    ms = ts.microsecond // 1000
+    return ts.replace(microsecond=0 if _whole(ms) else ms * 1000)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -42,7 +55,8 @@ def _day_offsets(seed: int, shop: ShopProfile, kind: str, ordinal: int) -> tuple
     rng = random.Random(f"{seed}:{shop.shop_id}:hubspot:{kind}:day:{ordinal}")
     rate = shop.orders_per_day * KINDS[kind].per_order * WEEKDAY[day.weekday()]
     count = max(0, round(rate * rng.uniform(0.7, 1.3)))
-    return tuple(sorted(round(rng.uniform(0, 86_400), 3) for _ in range(count)))
+    offsets = (round(rng.uniform(0, 86_400), 3) for _ in range(count))
+    return tuple(sorted(float(int(o)) if _whole(round(o * 1000) % 1000) else o for o in offsets))
 
 
 class Volume:
@@ -126,9 +140,12 @@ def _pick_earlier(rng: random.Random, vol: Volume, created: datetime) -> int | N
 
 
 def _deal(
-    rng: random.Random, key: Key, created: datetime
+    rng: random.Random, key: Key, created: datetime, index: int
 ) -> tuple[list[tuple[datetime, Props]], list[tuple[str, int]]]:
     shop = key[1]
+    # A second stream for the shapes real portals have (no amount, no close date, date-type
+    # properties), so adding them left every other draw of the world unchanged.
+    real = random.Random(f"{key[0]}:{shop.shop_id}:hubspot:deals:{index}:shapes")
     pipeline = PIPELINES[0] if rng.random() < 0.8 else PIPELINES[1]
     amount = Decimal(catalog.DEAL_SIZE.get(shop.currency, 2000.0) * rng.lognormvariate(0, 0.5))
     amount = amount.quantize(Decimal(1) if rng.random() < 0.6 else Decimal("0.01"))
@@ -144,7 +161,19 @@ def _deal(
         ("hubspot_owner_id", str(rng.choice((51234001, 51234002, 51234003)))),
         ("pipeline", pipeline.id),
     )
+    dropped: set[str] = set()
+    if real.random() < catalog.NO_AMOUNT:
+        dropped.add("amount")  # never set: the API answers "amount": null
+    if real.random() < catalog.NO_CLOSEDATE:
+        dropped.add("closedate")  # open deals without an expected close date
+    initial = tuple(kv for kv in initial if kv[0] not in dropped)
+    if pipeline is PIPELINES[1] or real.random() < 0.1:
+        renews = datetime.combine((created + timedelta(days=365)).date(), time(0), UTC)
+        initial += (("renewal_date", epoch_ms(renews)),)
     events = [(created, initial)]
+    if "amount" not in dropped and real.random() < catalog.AMOUNT_CLEARED:
+        cleared = _ms(created + timedelta(days=real.uniform(0.5, 30)))
+        events.append((cleared, (("amount", ""),)))  # cleared in the UI: "amount": ""
     at = created
     for stage in (*opened[1:], pipeline.won_stage):
         at = _ms(at + timedelta(days=rng.uniform(0.5, 14)))
@@ -214,7 +243,7 @@ def _plan(key: Key, kind: str, index: int) -> Plan:
     created = _volume(seed, shop, kind, start).created(index)
     links: list[tuple[str, int]] = []
     if kind == "deals":
-        events, links = _deal(rng, key, created)
+        events, links = _deal(rng, key, created, index)
     elif kind == "contacts":
         events, links = _contact(rng, key, created, index)
     else:
@@ -223,8 +252,27 @@ def _plan(key: Key, kind: str, index: int) -> Plan:
     archived_at = None
     if rng.random() < meta.archive_rate:
         archived_at = _ms(created + timedelta(days=rng.uniform(1, 120)))
+    for at, first, change in bulk_edits(seed, shop, kind, start):
+        if first <= index and created < at and (archived_at is None or archived_at > at):
+            events.append((at, change))
     events.sort(key=lambda e: e[0])
     return Plan(meta, index, created, tuple(events), archived_at, tuple(links))
+
+
+@functools.lru_cache(maxsize=1024)
+def bulk_edits(
+    seed: int, shop: ShopProfile, kind: str, start: datetime
+) -> tuple[tuple[datetime, int, Props], ...]:
+    """(time, first index touched) of every bulk edit of `kind`; it touches every record from
+    that index up to the last one created before the edit (those archived by then excepted)."""
+    anchor_day = start + timedelta(days=shop.history_days)
+    out = []
+    for edit in catalog.BULK_EDITS:
+        if edit.kind == kind:
+            at = anchor_day + edit.after_anchor_day
+            before = _volume(seed, shop, kind, start).count_by(at - timedelta(milliseconds=1))
+            out.append((at, max(0, before - shop.hubspot_bulk_edit_size), edit.change))
+    return tuple(out)
 
 
 def plan(world: World, shop: ShopProfile, kind: str, index: int) -> Plan:

@@ -1,14 +1,19 @@
 """An object's state at sandbox time and its CRM v3 JSON (`SimplePublicObject`).
 
-Properties are strings (or null when the property exists but is empty); timestamps are ISO UTC
-with milliseconds; `createdate`, the modified-date property and `hs_object_id` always come back,
-whatever `properties=` asked for, as HubSpot does.
+Properties are strings, null when never set, and "" when set and then cleared (a deal's
+`amount`); datetimes are ISO UTC with milliseconds unless those are zero; date-type properties
+(`renewal_date`) are epoch-millisecond strings. `createdate`, the modified-date property and
+`hs_object_id` always come back, whatever `properties=` asked for, as HubSpot does.
+
+Reads (list, get) see every change at once; search sees `indexed_state`, the record as the search
+index last stored it, which trails reads by up to the shop's `hubspot_search_lag_seconds`.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +45,7 @@ KNOWN: dict[str, frozenset[str]] = {
             "hs_projected_amount",
             "hubspot_owner_id",
             "pipeline",
+            "renewal_date",
         }
     ),
     "contacts": frozenset(
@@ -53,6 +59,7 @@ KNOWN: dict[str, frozenset[str]] = {
             "lifecyclestage",
             "phone",
             "company",
+            "hubspot_owner_id",
         }
     ),
     "companies": frozenset(
@@ -66,6 +73,7 @@ KNOWN: dict[str, frozenset[str]] = {
             "numberofemployees",
             "city",
             "country",
+            "hubspot_owner_id",
         }
     ),
 }
@@ -108,19 +116,48 @@ def state_at(p: Plan, now: datetime) -> State | None:
 def _derive_deal(props: dict[str, str]) -> None:
     """The calculated deal properties HubSpot maintains from stage and amount."""
     _, stage = STAGES[props["dealstage"]]
-    amount = Decimal(props["amount"])
+    amount = amount_of(props)
     probability = Decimal(stage.probability)
-    props["amount_in_home_currency"] = props["amount"]
+    if "amount" in props:
+        props["amount_in_home_currency"] = props["amount"]
     props["hs_deal_stage_probability"] = stage.probability
     props["hs_is_closed"] = str(stage.closed).lower()
     props["hs_is_closed_won"] = str(stage.won).lower()
     props["hs_is_closed_lost"] = str(stage.closed and not stage.won).lower()
-    props["hs_closed_amount"] = props["amount"] if stage.won else "0"
+    props["hs_closed_amount"] = str(amount) if stage.won else "0"
     props["hs_projected_amount"] = str((amount * probability).normalize())
+
+
+def amount_of(props: dict[str, str]) -> Decimal:
+    """A deal's amount as HubSpot's own rollups count it: null and "" are zero."""
+    return Decimal(props.get("amount") or "0")
 
 
 def load(world: World, shop: ShopProfile, kind: str, index: int) -> State | None:
     return state_at(plan(world, shop, kind, index), world.now())
+
+
+def index_lag(p: Plan, at: datetime, longest: float) -> timedelta:
+    """How long the change at `at` takes to reach the search index: a deterministic 10-100 % of
+    the shop's longest lag, different per change, so a later change can be searchable before an
+    earlier one (search is not monotonic in hs_lastmodifieddate near `now`)."""
+    share = 0.1 + 0.9 * (zlib.crc32(f"{p.id}:{at.isoformat()}".encode()) % 1000) / 999
+    return timedelta(seconds=longest * share)
+
+
+def indexed_state(p: Plan, now: datetime, longest: float) -> State | None:
+    """The record as the search index holds it: its whole state as of its latest change whose
+    re-indexing has finished by `now` (None while even its creation is not searchable)."""
+    if p.created > now:
+        return None
+    changes = [p.created, *(at for at, _ in p.events)]
+    if p.archived_at is not None:
+        changes.append(p.archived_at)
+    horizon = now - timedelta(seconds=longest)
+    if all(at <= horizon or at > now for at in changes):
+        return state_at(p, now)  # every change is older than the longest lag: fully indexed
+    seen = [at for at in changes if at <= now and at + index_lag(p, at, longest) <= now]
+    return state_at(p, max(seen)) if seen else None
 
 
 def to_json(

@@ -1,10 +1,17 @@
-"""CRM search: filterGroups (OR of ANDed filters), one or more sorts, offset paging by `after`.
+"""CRM search: filterGroups (OR of ANDed filters), one sort rule, offset paging by `after`.
 
-The limits are HubSpot's: at most 5 filter groups, 6 filters per group, 18 in all; limit <= 200;
-archived objects never match; and a query can be paged through its first 10,000 results only.
-`total` still reports every match, and the page that ends at 10,000 still offers
-`paging.next.after = "10000"`, whose request then fails with a 400, exactly the trap a connector
-must avoid by re-slicing its hs_lastmodifieddate window.
+The limits are HubSpot's: at most 5 filter groups, 6 filters per group, 18 in all; one sort
+rule ("Only one sorting rule can be applied to any search"); limit <= 200; archived objects
+never match; and a query can be paged through its first 10,000 results only. `total` still
+reports every match, and the page that ends at 10,000 still offers `paging.next.after =
+"10000"`, whose request then fails with a 400, exactly the trap a connector must avoid by
+re-slicing its hs_lastmodifieddate window (and, when more than 10,000 records share one
+timestamp, by hs_object_id within it).
+
+Search is eventually consistent: filters and sorts see `records.indexed_state` (the record as the
+index last stored it, up to `hubspot_search_lag_seconds` behind), while each result's body is
+the record as it is now. So a just-changed record is missing from a window it now belongs to,
+and one whose old timestamp matched comes back with `updatedAt` past the window's upper bound.
 """
 
 from __future__ import annotations
@@ -19,13 +26,15 @@ from typing import Any
 
 from sandbox.hubspot.catalog import KINDS, MAX_LIFE
 from sandbox.hubspot.errors import HubSpotError
-from sandbox.hubspot.generate import volume
-from sandbox.hubspot.records import State, load
+from sandbox.hubspot.generate import bulk_edits, plan, start_of, volume
+from sandbox.hubspot.records import State, indexed_state
 from sandbox.world import ShopProfile, World
 
 MAX_RESULTS = 10_000
 MAX_PAGE = 200
-DATE_PROPS = frozenset({"createdate", "hs_lastmodifieddate", "lastmodifieddate", "closedate"})
+DATE_PROPS = frozenset(
+    {"createdate", "hs_lastmodifieddate", "lastmodifieddate", "closedate", "renewal_date"}
+)
 NUMBER_PROPS = frozenset(
     {
         "amount",
@@ -126,6 +135,8 @@ def validate(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
                 raise invalid(f"Unknown operator {flt.get('operator')}.")
     if total > 18:
         raise invalid(f"Too many filters ({total}); the maximum is 18.")
+    if len(body.get("sorts") or []) > 1:
+        raise invalid("Only one sorting rule can be applied to any search.")
     try:
         limit = int(body.get("limit", 10))
         after = int(body.get("after") or 0)
@@ -230,14 +241,18 @@ class Searcher:
         now = world.now()
         low, high = _created_window(kind, groups)
         first = vol.count_by(low - timedelta(milliseconds=1)) if low else 0
+        if low:  # a bulk edit at or after `low` re-stamps records of any age
+            edits = bulk_edits(world.seed, shop, kind, start_of(world, shop))
+            first = min([first, *(start for at, start, _ in edits if low <= at <= now)])
         last = vol.count_by(min(high, now) if high else now)
         hits: list[tuple[list[tuple[bool, Value]], int]] = []
         for index in range(first, last):
-            st = load(world, shop, kind, index)
+            life = plan(world, shop, kind, index)
+            st = indexed_state(life, now, shop.hubspot_search_lag_seconds)
             if st is None or st.archived or not _matches(st, groups, query):
                 continue
             keys = [
-                (st.props.get(p) is None, typed(p, st.props[p]) if p in st.props else "")
+                (not st.props.get(p), typed(p, st.props[p]) if st.props.get(p) else "")
                 for p, _ in sorts
             ]
             hits.append((keys, index))
