@@ -32,6 +32,10 @@ class WorkerSettings(BaseSettings):
     # of its own running) is stopped and retried (worker/jobs/lease.py). Longer than any wait a
     # connector sleeps on purpose (Shopify's throttle waits up to 300 s).
     stall_seconds: float = Field(default=900.0, gt=0)
+    # Stop a job as soon as a database backend it holds is gone (worker/jobs/lease.py). Needs
+    # direct or session-pooler connections, where a connection keeps its backend; turn it off
+    # behind a transaction pooler (stall_seconds still catches a wedged job there).
+    watch_backends: bool = True
     # Connectors' statements: one set-based upsert per table over a whole backfill can run for
     # minutes on a million-order shop; the kernel's 60 s default would fail it on every retry.
     connector_statement_timeout_seconds: float = Field(default=1800.0, gt=0)

@@ -90,6 +90,7 @@ class Heartbeat:
         # Only pids held before the probe and still held after it: one released in between
         # may have been closed by the pool, which is no loss.
         lost = {pid for pid in held & ctx.backends if pid not in backends}
+        lost = lost if self.settings.watch_backends else set()
         job = running.claim.job
         if lost:
             log.warning("job_connection_lost", job_id=job.id, pids=sorted(lost))
