@@ -196,8 +196,8 @@ def extra_actions(d: Delivery) -> dict[str, int]:
     counts = {
         "video_view": d.impressions // 9,
         "view_content": d.landing_page_views + d.landing_page_views // 4,
-        "onsite_conversion.post_save": d.post_engagement // 60,
-        "onsite_conversion.messaging_conversation_started_7d": d.link_clicks // 150,
+        "onsite_conversion.post_save": d.post_engagement // 12,
+        "onsite_conversion.messaging_conversation_started_7d": d.link_clicks // 40,
     }
     counts["omni_view_content"] = counts["view_content"]
     counts["offsite_conversion.fb_pixel_view_content"] = counts["view_content"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.meta.delivery import ATC, CHECKOUT, PURCHASE, Delivery
 from sandbox.meta.generate import rows
-from sandbox.meta.params import InsightsQuery
+from sandbox.meta.params import IDENTITY_FIELDS, InsightsQuery
 from sandbox.meta.structure import Account, Ad
 
 Entry = tuple[int, dict[str, Any]]
@@ -137,6 +137,8 @@ def render(
             continue
         if name in identity:
             out[name] = identity[name]
+        elif name in IDENTITY_FIELDS:
+            continue  # e.g. ad_id at campaign level: Meta leaves it out
         else:
             value = _metric(name, d, query.windows, account)
             if value is not None:
