@@ -9,7 +9,9 @@ Endpoints (token: `access_token` query/form param or `Authorization: Bearer|OAut
 - `GET  /v26.0/{report_run_id}/insights` the run's rows, paged like the sync edge
 
 Modules: `structure` (campaign tree), `generate` (per ad-day facts and clock visibility),
-`delivery` (additive figures by attribution window), `params`/`render`/`paging` (the protocol),
-`reports` (async runs), `usage` (rate-limit headers), `errors` (Graph error bodies), `app`
-(`create_app(world)`), `oracle` (`daily(world, shop, from, to)`).
+`delivery` (figures by attribution window; reach de-duplicated), `params`/`render`/`paging`
+(the protocol), `reports` (async runs), `usage` (rate-limit headers), `errors` (Graph error
+bodies), `app` (`create_app(world)`), `oracle` (`daily(world, shop, from, to)`; `reach(...)`
+at a grain).
+Real behaviours modelled, with sources: docs/platforms/meta.md.
 """
