@@ -27,19 +27,19 @@ LAG = 45.0
 class Portal:
     def __init__(self, world: World, base: str, shop: ShopProfile) -> None:
         self.world, self.base, self.shop = world, base, shop
-        self.headers = {"Authorization": f"Bearer {shop.hubspot_token}"}
+        self.http = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {shop.hubspot_token}"}, timeout=60
+        )
 
     def search(self, *filters: dict[str, Any]) -> list[dict[str, Any]]:
         body = {"filterGroups": [{"filters": list(filters)}], "limit": 200}
-        answer = httpx.post(
-            f"{self.base}/crm/v3/objects/deals/search", json=body, headers=self.headers
-        )
+        answer = self.http.post("/crm/v3/objects/deals/search", json=body)
         assert answer.status_code == 200, answer.text
         assert "paging" not in answer.json()
         return list(answer.json()["results"])
 
     def read(self, deal_id: str) -> dict[str, Any]:
-        answer = httpx.get(f"{self.base}/crm/v3/objects/deals/{deal_id}", headers=self.headers)
+        answer = self.http.get(f"/crm/v3/objects/deals/{deal_id}")
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
@@ -77,6 +77,7 @@ def portal() -> Iterator[Portal]:
     try:
         yield p
     finally:
+        p.http.close()
         running.stop()
 
 
@@ -133,6 +134,7 @@ def test_a_later_change_can_be_searchable_before_an_earlier_one() -> None:
     try:
         _later_first(portal, 900.0)
     finally:
+        portal.http.close()
         running.stop()
 
 
@@ -164,4 +166,5 @@ def test_the_lag_is_a_shop_option_and_zero_means_consistent() -> None:
         [found] = p.search(since(at), ids(deal_id))
         assert found["updatedAt"] == iso(at)
     finally:
+        p.http.close()
         running.stop()

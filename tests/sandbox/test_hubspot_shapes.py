@@ -28,10 +28,13 @@ class Portal:
     def __init__(self, world: World, base: str) -> None:
         self.world, self.base = world, base
         self.shop: ShopProfile = world.shops[AURORA]
-        self.headers = {"Authorization": f"Bearer {self.shop.hubspot_token}"}
+        token = self.shop.hubspot_token
+        self.http = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(f"{self.base}{path}", params=params, headers=self.headers, timeout=30)
+        return self.http.get(path, params=params)
 
     def all(self, kind: str, **params: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -49,9 +52,11 @@ class Portal:
 def portal() -> Iterator[Portal]:
     world = World.build(seed=7)
     running = server.start(world, ["hubspot"])
+    portal = Portal(world, running.urls["hubspot"])
     try:
-        yield Portal(world, running.urls["hubspot"])
+        yield portal
     finally:
+        portal.http.close()
         running.stop()
 
 
@@ -119,9 +124,7 @@ def test_date_filters_accept_epoch_milliseconds_on_date_properties(portal: Porta
         "properties": ["renewal_date"],
         "limit": 200,
     }
-    answer = httpx.post(
-        f"{portal.base}/crm/v3/objects/deals/search", json=body, headers=portal.headers
-    )
+    answer = portal.http.post("/crm/v3/objects/deals/search", json=body)
     assert answer.status_code == 200, answer.text
     values = [int(d["properties"]["renewal_date"]) for d in answer.json()["results"]]
     assert values
@@ -157,9 +160,7 @@ def test_a_throttle_fault_can_pin_the_429_shape(
     portal: Portal, shape: str, group: bool, category: bool
 ) -> None:
     portal.world.faults.inject("hubspot", AURORA, "throttle", shape=shape, policy="SECONDLY")
-    body = httpx.post(
-        f"{portal.base}/crm/v3/objects/deals/search", json={}, headers=portal.headers
-    ).json()
+    body = portal.http.post("/crm/v3/objects/deals/search", json={}).json()
     assert body["policyName"] == "SECONDLY"
     assert ("groupName" in body) is group
     assert ("category" in body) is category
