@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sandbox.shopify import duties, refunds
+from sandbox.shopify import duties, refunds, shaping
 from sandbox.shopify.catalog import Catalog, Code, ShippingRate, Variant, catalog_for, identity
 from sandbox.shopify.days import Stub, order_name
 from sandbox.shopify.journey import journey_for
@@ -123,8 +123,8 @@ def _shipping(roll: float, cat: Catalog, drafts: list[_Draft]) -> ShippingRate |
     return standard
 
 
-def _taxes(cat: Catalog, amount: Decimal) -> tuple[TaxLine, ...]:
-    return tuple(TaxLine(title, rate, money(amount * rate)) for title, rate in cat.taxes)
+def _taxes(cat: Catalog, amount: Decimal, included: bool = False) -> tuple[TaxLine, ...]:
+    return shaping.taxes(cat, amount, included)
 
 
 def build_order(
@@ -139,6 +139,8 @@ def build_order(
 ) -> Order:
     cat = catalog_for(seed, shop.shop_id, shop.currency)
     oid = stub.order_id
+    included = "tax_included" in shop.sales_shapes
+    plan = fate.shapes
     rng = random.Random(f"{seed}:{shop.shop_id}:order:{oid}")
 
     count = rng.choices(_LINE_COUNTS, _LINE_WEIGHTS)[0]
@@ -162,7 +164,7 @@ def build_order(
             current_quantity=d.quantity,  # refunds.apply lowers it
             original_unit_price=d.variant.price,
             discount_allocations=tuple(d.allocations),
-            tax_lines=_taxes(cat, d.discounted) if d.variant.taxable else (),
+            tax_lines=_taxes(cat, d.discounted, included) if d.variant.taxable else (),
             taxable=d.variant.taxable,
             requires_shipping=d.variant.requires_shipping,
         )
@@ -179,7 +181,7 @@ def build_order(
             apps.append(app)
             ship_allocs = (_alloc(rate.price, app),)
         discounted = rate.price - sum((a.amount for a in ship_allocs), ZERO)
-        taxes = _taxes(cat, discounted) if cat.shipping_taxed and discounted > 0 else ()
+        taxes = _taxes(cat, discounted, included) if cat.shipping_taxed and discounted > 0 else ()
         shipping = (
             ShippingLine(oid * 100 + 20, rate.title, rate.code, "shopify", rate.price,
                          ship_allocs, taxes),
@@ -195,23 +197,49 @@ def build_order(
         email = email.replace("@", "+orders@") if email_changed else email
 
     journey = journey_for(rng, oid, stub, fate)
+    if plan.gift_card is not None:
+        lines = (*lines, shaping.gift_card(shop.shop_id, cat, oid, len(lines), plan.gift_card))
+    duty_tax = cat.taxes[0] if "duty_taxes" in shop.sales_shapes else None
     lines, fees = duties.for_order(
         seed, shop.shop_id, oid, lines,
-        cross_border=fate.foreign_presentment, cancelled=fate.cancel_at is not None,
+        cross_border=fate.foreign_presentment, cancelled=fate.cancel_at is not None, tax=duty_tax,
     )  # fmt: skip
-    total = sum((li.discounted_total + li.total_tax for li in lines), ZERO) + sum(
-        (s.discounted_price + s.total_tax for s in shipping), ZERO
+    tax_on_top = not included
+    total = sum((li.discounted_total + li.total_tax * tax_on_top for li in lines), ZERO) + sum(
+        (s.discounted_price + s.total_tax * tax_on_top for s in shipping), ZERO
     )
-    total += sum((d.price for li in lines for d in li.duties), ZERO)
-    total += sum((f.price for f in fees), ZERO)
-    payments = _payments(oid, stub.created_at, fate, total, now)
-    lines, refund_list, refund_txns = refunds.apply(rng, oid, fate, lines, shipping, payments, now)
-    transactions = tuple(sorted((*payments, *refund_txns), key=lambda t: (t.created_at, t.id)))
+    total += sum((d.price + sum((t.price for t in d.tax_lines), ZERO)
+                  for li in lines for d in li.duties), ZERO)  # fmt: skip
+    total += sum((f.price + sum((t.price for t in f.tax_lines), ZERO) for f in fees), ZERO)
+    tip = ZERO
+    if plan.tip_percent is not None:
+        tip = money(sum((li.discounted_total for li in lines), ZERO) * plan.tip_percent / 100)
+    payments = _payments(oid, stub.created_at, fate, total + tip, now)
+    lines, refund_list, refund_txns = refunds.apply(
+        rng, oid, fate, lines, shipping, payments, now, taxes_included=included
+    )
+    shaped = shaping.edit(oid, fate, lines, cat, included, now, fate.gateway)
+    if plan.event is not None:
+        paid = [t for t in payments if t.kind == "SALE" and t.status == "SUCCESS"]
+        more = shaping.event(oid, plan.event, fate, shaped.lines, shipping, cat, included, now,
+                             fate.gateway, paid[-1].id if paid else None)  # fmt: skip
+        shaped.lines = more.lines
+        for name in ("refunds", "transactions", "agreements", "returns"):
+            getattr(shaped, name).extend(getattr(more, name))
+    lines = shaped.lines
+    refund_list = tuple(sorted((*refund_list, *shaped.refunds), key=lambda r: (r.created_at, r.id)))
+    transactions = tuple(sorted((*payments, *refund_txns, *shaped.transactions),
+                                key=lambda t: (t.created_at, t.id)))  # fmt: skip
     cancelled = fate.cancel_at if fate.cancel_at is not None and fate.cancel_at <= now else None
     foreign = fate.foreign_presentment
+    name = order_name(shop, oid)
+    status: FinancialStatus | None = _financial_status(transactions, cancelled is not None)
+    if status == "PENDING" and "pending_null" in shop.sales_shapes:
+        status = None  # what the Admin API returns for pending orders (live captures)
+    currency = cat.presentment[0] if plan.foreign_money else shop.currency
     return Order(
         id=oid,
-        name=order_name(shop, oid),
+        name=name,
         created_at=stub.created_at,
         processed_at=fate.processed_at,
         updated_at=fate.updated_at(stub.created_at, now),
@@ -221,14 +249,14 @@ def build_order(
         test=fate.test,
         email=email,
         customer_id=stub.customer_id,
-        currency_code=shop.currency,
-        presentment_currency_code=cat.presentment[0] if foreign else shop.currency,
+        currency_code=currency,
+        presentment_currency_code=cat.presentment[0] if foreign else currency,
         presentment_rate=cat.presentment[1] if foreign else Decimal(1),
-        taxes_included=False,
+        taxes_included=included,
         source_name=fate.source_name,
         tags=tags,
         note=note,
-        display_financial_status=_financial_status(transactions, cancelled is not None),
+        display_financial_status=status,
         display_fulfillment_status=(
             "FULFILLED"
             if fate.fulfilled_at is not None and fate.fulfilled_at <= now
@@ -243,6 +271,9 @@ def build_order(
         customer_journey=journey,
         deleted_at=fate.deleted_at if include_deleted and fate.deleted(now) else None,
         additional_fees=fees,
+        tip=tip,
+        agreements=tuple(shaped.agreements),
+        returns=tuple(replace(r, name=f"{name}-{r.name}") for r in shaped.returns),
     )
 
 

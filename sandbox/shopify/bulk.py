@@ -252,7 +252,9 @@ def _roots(checked: Checked, ctx: resolvers.Context) -> Iterator[View]:
 
 
 def _dump(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record) + b"\n"
+    """One JSONL line as Shopify writes it: compact, slashes escaped (`gid:\\/\\/shopify\\/…`),
+    `__parentId` last (the projector appends it last)."""
+    return orjson.dumps(record).replace(b"/", b"\\/") + b"\n"
 
 
 def _user_error(code: str, message: str, field: list[str] | None = None) -> View:

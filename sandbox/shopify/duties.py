@@ -14,7 +14,7 @@ import random
 from dataclasses import replace
 from decimal import Decimal
 
-from sandbox.shopify.model import AdditionalFee, Duty, LineItem, money
+from sandbox.shopify.model import AdditionalFee, Duty, LineItem, TaxLine, money
 
 DUTY_SHARE = 0.8  # of cross-border orders
 FEE_SHARE = 0.5  # of cross-border orders
@@ -32,8 +32,16 @@ def for_order(
     *,
     cross_border: bool,
     cancelled: bool,
+    tax: tuple[str, Decimal] | None = None,
 ) -> tuple[tuple[LineItem, ...], tuple[AdditionalFee, ...]]:
-    """The lines with their duties and the order's additional fees (none for domestic orders)."""
+    """The lines with their duties and the order's additional fees (none for domestic orders).
+
+    `tax` ("duty_taxes" shape): the (title, rate) charged on top of each duty and fee.
+    """
+
+    def taxed(amount: Decimal) -> tuple[TaxLine, ...]:
+        return (TaxLine(tax[0], tax[1], money(amount * tax[1])),) if tax is not None else ()
+
     if not cross_border:
         return lines, ()
     rng = random.Random(f"{seed}:{shop_id}:duties:{order_id}")
@@ -43,8 +51,8 @@ def for_order(
         amount = money(li.discounted_total * rate)
         if with_duties and li.requires_shipping and amount > 0:
             duty = Duty(order_id * 100 + 30 + k, rng.choice(_HS_CODES), rng.choice(_ORIGINS),
-                        amount)  # fmt: skip
+                        amount, taxed(amount))  # fmt: skip
             li = replace(li, duties=(duty,))
         out.append(li)
-    fees = (AdditionalFee(order_id * 100 + 35, "Import handling fee", _FEE),)
+    fees = (AdditionalFee(order_id * 100 + 35, "Import handling fee", _FEE, taxed(_FEE)),)
     return tuple(out), fees if with_fee < FEE_SHARE and not cancelled else ()

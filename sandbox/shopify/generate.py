@@ -77,7 +77,7 @@ def iter_orders(
         for stub in day_stubs(seed, shop, start, day):
             if stub.created_at > now:
                 break
-            fate = fate_for(seed, shop.shop_id, stub)
+            fate = fate_for(seed, shop.shop_id, stub, shop.sales_shapes)
             if fate.deleted(now) and not include_deleted:
                 continue
             key = fate.updated_at(stub.created_at, now)
@@ -100,7 +100,7 @@ def iter_orders_created(
         for stub in day_stubs(seed, shop, start, day):
             if stub.created_at > now:
                 return
-            fate = fate_for(seed, shop.shop_id, stub)
+            fate = fate_for(seed, shop.shop_id, stub, shop.sales_shapes)
             if include_deleted or not fate.deleted(now):
                 yield build_order(seed, shop, start, stub, fate, now, include_deleted=True)
 
@@ -113,7 +113,7 @@ def get_order(world: World, shop: ShopProfile, order_id: int) -> Order | None:
         return None
     for stub in day_stubs(seed, shop, start, where[0]):
         if stub.order_id == order_id:
-            fate = fate_for(seed, shop.shop_id, stub)
+            fate = fate_for(seed, shop.shop_id, stub, shop.sales_shapes)
             if stub.created_at > now or fate.deleted(now):
                 return None
             return build_order(seed, shop, start, stub, fate, now)
@@ -163,7 +163,7 @@ def iter_deletions(
         for stub in day_stubs(seed, shop, start, day):
             if stub.created_at > now:
                 break
-            at = fate_for(seed, shop.shop_id, stub).deleted_at
+            at = fate_for(seed, shop.shop_id, stub, shop.sales_shapes).deleted_at
             if at is not None and at <= now and (since is None or at >= since):
                 name = order_name(shop, stub.order_id)
                 event = DeletionEvent(stub.order_id * 100 + 99, stub.order_id, at,

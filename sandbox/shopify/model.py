@@ -7,8 +7,10 @@ simply absent. Money is `Decimal` in the shop currency (shopMoney), already roun
 unit; presentment money is `Order.presentment(amount)`. Ids are plain ints; the protocol layer
 renders `gid://shopify/<Type>/<id>`. Sequences are tuples so snapshots stay immutable.
 
-`taxes_included` is False everywhere (US, DE and AU shops alike): prices are net and tax lines are
-added on top, which keeps `total_price = subtotal + shipping + tax` exact.
+`taxes_included` is False unless the shop has the "tax_included" shape (shapes.py): then line and
+shipping prices contain their tax and `total_price = subtotal + shipping` (tax not added again).
+Everything else a shape adds (gift cards, edits, returns, order adjustments, tips, …) defaults to
+empty here, so orders of shops without shapes are exactly what they were.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ RestockType = Literal["RETURN", "CANCEL", "NO_RESTOCK"]
 FinancialStatus = Literal[
     "PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"
 ]
+SaleActionType = Literal["ORDER", "RETURN"]
+AgreementReason = Literal["ORDER_EDIT", "RETURN"]
 FulfillmentStatus = Literal["UNFULFILLED", "PARTIALLY_FULFILLED", "FULFILLED"]
 CancelReason = Literal["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"]
 CustomerState = Literal["DISABLED", "INVITED", "ENABLED", "DECLINED"]
@@ -84,6 +88,7 @@ class Duty:
     harmonized_system_code: str
     country_code_of_origin: str
     price: Decimal
+    tax_lines: tuple[TaxLine, ...] = ()  # tax charged on the duty ("duty_taxes" shape)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class AdditionalFee:
     id: int
     name: str
     price: Decimal
+    tax_lines: tuple[TaxLine, ...] = ()  # tax charged on the fee ("duty_taxes" shape)
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,9 @@ class LineItem:
     taxable: bool
     requires_shipping: bool
     duties: tuple[Duty, ...] = ()
+    is_gift_card: bool = False
+    added_at: datetime | None = None  # added by an order edit or as an exchange item
+    removed_quantity: int = 0  # units an order edit took off (current_quantity already lower)
 
     @property
     def name(self) -> str:
@@ -148,6 +157,15 @@ class LineItem:
     @property
     def total_tax(self) -> Decimal:
         return sum((t.price for t in self.tax_lines), ZERO)
+
+    @property
+    def removed_subtotal(self) -> Decimal:
+        """The discounted value of the units an edit removed (tax included when prices are)."""
+        return money(self.discounted_total * self.removed_quantity / self.quantity)
+
+    @property
+    def removed_tax(self) -> Decimal:
+        return money(self.total_tax * self.removed_quantity / self.quantity)
 
 
 @dataclass(frozen=True)
@@ -212,6 +230,19 @@ class RefundShippingLine:
 
 
 @dataclass(frozen=True)
+class OrderAdjustment:
+    """Refund.orderAdjustments: refunded money on no refund line (goodwill, discrepancies).
+
+    Negative amounts give money back, like the negative return subtotals Shopify reports.
+    """
+
+    id: int
+    amount: Decimal  # before tax
+    tax: Decimal
+    reason: str = "REFUND_DISCREPANCY"
+
+
+@dataclass(frozen=True)
 class Refund:
     id: int
     created_at: datetime
@@ -222,6 +253,8 @@ class Refund:
     refund_shipping_lines: tuple[RefundShippingLine, ...]
     transactions: tuple[Transaction, ...]  # the REFUND transactions (also in Order.transactions)
     duties: tuple[RefundDuty, ...] = ()
+    order_adjustments: tuple[OrderAdjustment, ...] = ()
+    duty_tax: Decimal = ZERO  # tax on the refunded duties (their Duty.taxLines), given back too
 
     @property
     def duties_total(self) -> Decimal:
@@ -246,7 +279,45 @@ class Refund:
     @property
     def total_tax(self) -> Decimal:
         lines = sum((r.total_tax for r in self.refund_line_items), ZERO)
-        return lines + sum((s.tax for s in self.refund_shipping_lines), ZERO)
+        return lines + sum((s.tax for s in self.refund_shipping_lines), ZERO) + self.duty_tax
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A ProductSale of a sales agreement: units sold (ORDER) or taken back (RETURN, negative)."""
+
+    id: int
+    action_type: SaleActionType
+    line_item_id: int
+    quantity: int
+    total_amount: Decimal  # after discounts and taxes
+    total_discount: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Order.agreements: an OrderEditAgreement or ReturnAgreement, dated by happenedAt."""
+
+    id: int
+    reason: AgreementReason
+    happened_at: datetime
+    sales: tuple[Sale, ...]
+
+
+@dataclass(frozen=True)
+class Return:
+    """Order.returns: one returned unit, maybe exchanged, maybe charged a restocking fee."""
+
+    id: int
+    name: str
+    created_at: datetime
+    line_item_id: int
+    quantity: int
+    restocking_fee_percentage: Decimal
+    restocking_fee: Decimal
+    exchange_line_item_id: int | None
+    refund_id: int
 
 
 @dataclass(frozen=True)
@@ -295,7 +366,7 @@ class Order:
     source_name: str
     tags: tuple[str, ...]
     note: str | None
-    display_financial_status: FinancialStatus
+    display_financial_status: FinancialStatus | None  # None: pending ("pending_null" shape)
     display_fulfillment_status: FulfillmentStatus
     discount_codes: tuple[str, ...]
     discount_applications: tuple[DiscountApplication, ...]
@@ -306,6 +377,9 @@ class Order:
     customer_journey: CustomerJourney | None = None
     deleted_at: datetime | None = None  # only ever set with iter_orders(include_deleted=True)
     additional_fees: tuple[AdditionalFee, ...] = ()
+    tip: Decimal = ZERO  # totalTipReceivedSet: never a sale
+    agreements: tuple[Agreement, ...] = ()
+    returns: tuple[Return, ...] = ()
 
     def presentment(self, amount: Decimal) -> Decimal:
         return amount if self.presentment_rate == 1 else money(amount * self.presentment_rate)
@@ -340,7 +414,19 @@ class Order:
     @property
     def total_tax(self) -> Decimal:
         lines = sum((li.total_tax for li in self.line_items), ZERO)
-        return lines + sum((s.total_tax for s in self.shipping_lines), ZERO)
+        return lines + sum((s.total_tax for s in self.shipping_lines), ZERO) + self.charges_tax
+
+    @property
+    def charges_tax(self) -> Decimal:
+        """Tax on duties and additional fees: always added on top (they are charged at checkout)."""
+        duties = sum((t.price for li in self.line_items for d in li.duties for t in d.tax_lines),
+                     ZERO)  # fmt: skip
+        return duties + sum((t.price for f in self.additional_fees for t in f.tax_lines), ZERO)
+
+    @property
+    def added_tax(self) -> Decimal:
+        """The tax a total adds on top of prices: all of it, or only the charges' when included."""
+        return self.charges_tax if self.taxes_included else self.total_tax
 
     @property
     def total_duties(self) -> Decimal:
@@ -358,8 +444,8 @@ class Order:
 
     @property
     def total_price(self) -> Decimal:
-        return (self.subtotal + self.total_shipping + self.total_tax + self.total_duties
-                + self.total_additional_fees)  # fmt: skip
+        return (self.subtotal + self.total_shipping + self.added_tax + self.total_duties
+                + self.total_additional_fees + self.tip)  # fmt: skip
 
     @property
     def total_received(self) -> Decimal:
@@ -389,7 +475,8 @@ class Order:
 
     @property
     def current_subtotal(self) -> Decimal:
-        return self.subtotal - sum((r.line_items_subtotal for r in self.refunds), ZERO)
+        removed = sum((li.removed_subtotal for li in self.line_items), ZERO)
+        return self.subtotal - sum((r.line_items_subtotal for r in self.refunds), ZERO) - removed
 
     @property
     def current_total_discounts(self) -> Decimal:
@@ -406,12 +493,16 @@ class Order:
 
     @property
     def current_total_tax(self) -> Decimal:
-        return self.total_tax - sum((r.total_tax for r in self.refunds), ZERO)
+        removed = sum((li.removed_tax for li in self.line_items), ZERO)
+        return self.total_tax - sum((r.total_tax for r in self.refunds), ZERO) - removed
 
     @property
     def current_total_price(self) -> Decimal:
-        return (self.current_subtotal + self.current_shipping + self.current_total_tax
-                + self.current_total_duties + self.total_additional_fees)  # fmt: skip
+        tax = self.current_total_tax
+        if self.taxes_included:
+            tax = self.charges_tax - sum((r.duty_tax for r in self.refunds), ZERO)
+        return (self.current_subtotal + self.current_shipping + tax + self.current_total_duties
+                + self.total_additional_fees + self.tip)  # fmt: skip
 
 
 @dataclass(frozen=True)

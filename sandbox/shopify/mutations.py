@@ -9,11 +9,12 @@ deletion feed and the oracle look at a bounded window of days instead of the who
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sandbox.shopify.days import Stub
+from sandbox.shopify import shapes as shape_plans
 from sandbox.shopify.model import CancelReason
 
 MAX_MUTATION_DELAY = timedelta(days=46)
@@ -42,12 +43,13 @@ class Fate:
     refund_ats: tuple[datetime, ...]
     deleted_at: datetime | None
     foreign_presentment: bool
+    shapes: shape_plans.ShapePlan = shape_plans.ShapePlan()  # the shop's extra shapes (shapes.py)
 
     def moments(self) -> tuple[datetime | None, ...]:
         """Every time something about the order changes (None: never)."""
         paid = self.paid_at if self.payment != "sale" else None
         return (paid, self.fulfilled_at, self.closed_at, self.edit_at, self.cancel_at,
-                *self.refund_ats)  # fmt: skip
+                *self.refund_ats, *self.shapes.moments())  # fmt: skip
 
     def updated_at(self, created_at: datetime, now: datetime) -> datetime:
         """Creation or the latest visible change; a visible deletion counts as a change too."""
@@ -65,7 +67,16 @@ def _after(rng: random.Random, start: datetime, lo_hours: float, hi_hours: float
     return start + timedelta(seconds=int(rng.uniform(lo_hours, hi_hours) * 3600))
 
 
-def fate_for(seed: int, shop_id: str, stub: Stub) -> Fate:
+def fate_for(seed: int, shop_id: str, stub: Stub, shapes: frozenset[str] = frozenset()) -> Fate:
+    """The order's fate; `shapes` (ShopProfile.sales_shapes) adds the shop's extra shapes."""
+    fate = _fate(seed, shop_id, stub)
+    if not shapes:
+        return fate
+    extra = shape_plans.plan(seed, shop_id, stub.order_id, stub.created_at, fate, shapes)
+    return replace(fate, shapes=extra)
+
+
+def _fate(seed: int, shop_id: str, stub: Stub) -> Fate:
     rng = random.Random(f"{seed}:{shop_id}:fate:{stub.order_id}")
     created = stub.created_at
     test = rng.random() < 0.015

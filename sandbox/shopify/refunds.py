@@ -16,6 +16,7 @@ from decimal import Decimal
 from sandbox.shopify.model import (
     ZERO,
     LineItem,
+    OrderAdjustment,
     Refund,
     RefundDuty,
     RefundLineItem,
@@ -41,8 +42,15 @@ class _Plan:
 def _plan(rng: random.Random, fate: Fate, lines: tuple[LineItem, ...]) -> list[_Plan]:
     if fate.cancel_at is not None:
         cancel: RestockType = "CANCEL"
-        items = tuple((i, li.quantity, cancel) for i, li in enumerate(lines))
-        return [_Plan(fate.cancel_at, "Order canceled", items, True)]
+        partial: list[_Plan] = []
+        remaining = [li.quantity for li in lines]
+        if fate.shapes.partial_at is not None:  # "cancel_after_refund": one unit back first
+            first = int(fate.shapes.pick * len(lines))
+            remaining[first] -= 1
+            partial = [_Plan(fate.shapes.partial_at, "Customer returned item",
+                             ((first, 1, "NO_RESTOCK"),), False)]  # fmt: skip
+        items = tuple((i, q, cancel) for i, q in enumerate(remaining) if q > 0)
+        return [*partial, _Plan(fate.cancel_at, "Order canceled", items, True)]
     remaining = [li.quantity for li in lines]
     plans = []
     for k, at in enumerate(fate.refund_ats):
@@ -80,8 +88,16 @@ def apply(
     shipping: tuple[ShippingLine, ...],
     payments: list[Transaction],
     now: datetime,
+    *,
+    taxes_included: bool = False,
 ) -> tuple[tuple[LineItem, ...], tuple[Refund, ...], list[Transaction]]:
-    """The visible refunds, their REFUND transactions and the lines' current quantities."""
+    """The visible refunds, their REFUND transactions and the lines' current quantities.
+
+    With taxes included the subtotals already hold the tax, so the money returned is the
+    subtotals alone. With the "adjustments" shape the first partial refund (not a cancellation)
+    carries its first line's money on an order adjustment instead, the line at 0.00, as Shopify
+    shows when a refund's amount is entered by hand.
+    """
     paid = [t for t in payments if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"]
     refunded = [0] * len(lines)
     shipping_done = False
@@ -106,6 +122,12 @@ def apply(
             )  # fmt: skip
             line_item_seq += 1
             refunded[i] += q
+        adjustments: tuple[OrderAdjustment, ...] = ()
+        if fate.shapes.outside_lines and r_index == 0 and fate.cancel_at is None and items:
+            moved = items[0]
+            net = moved.subtotal - moved.total_tax if taxes_included else moved.subtotal
+            adjustments = (OrderAdjustment(oid * 100 + 85, -net, -moved.total_tax),)
+            items[0] = replace(moved, subtotal=ZERO, total_tax=ZERO)
         ship_refunds: tuple[RefundShippingLine, ...] = ()
         if plan.shipping and shipping and not shipping_done:
             s = shipping[0]
@@ -117,12 +139,16 @@ def apply(
                 )  # fmt: skip
         # The refund that returns the last units gives the duties back too (whole, once).
         duties: tuple[RefundDuty, ...] = ()
+        duty_tax = ZERO
         if all(n == li.quantity for n, li in zip(refunded, lines, strict=True)):
             duties = tuple(RefundDuty(d.id, d.price) for li in lines for d in li.duties)
-        amount = sum((r.subtotal + r.total_tax for r in items), ZERO) + sum(
-            (s.subtotal + s.tax for s in ship_refunds), ZERO
+            duty_tax = sum((t.price for li in lines for d in li.duties for t in d.tax_lines), ZERO)
+        added_tax = not taxes_included
+        amount = sum((r.subtotal + r.total_tax * added_tax for r in items), ZERO) + sum(
+            (s.subtotal + s.tax * added_tax for s in ship_refunds), ZERO
         )
-        amount += sum((d.amount for d in duties), ZERO)
+        amount += sum((-a.amount - a.tax for a in adjustments), ZERO)  # amounts exclude tax
+        amount += sum((d.amount for d in duties), ZERO) + duty_tax
         refund_txns: tuple[Transaction, ...] = ()
         if paid and amount > 0:
             parent = paid[-1]
@@ -133,7 +159,7 @@ def apply(
             txns.extend(refund_txns)
         out.append(
             Refund(oid * 100 + 60 + r_index, plan.at, plan.at, plan.at, plan.note, tuple(items),
-                   ship_refunds, refund_txns, duties)
+                   ship_refunds, refund_txns, duties, adjustments, duty_tax)
         )  # fmt: skip
     current = tuple(
         replace(li, current_quantity=li.quantity - n) if n else li

@@ -102,6 +102,8 @@ def order_view(order: model.Order) -> View:
         "originalTotalAdditionalFeesSet": fees_total,
         "currentTotalAdditionalFeesSet": fees_total,
         "additionalFees": [_fee(f, m) for f in order.additional_fees],
+        "totalTipReceivedSet": m.bag(order.tip),
+        "currentTaxLines": _tax_lines(_current_tax_lines(order), m),
         "customerJourneySummary": _journey(order.customer_journey),
         "lineItems": list(lines.values()),
         "shippingLines": list(shipping.values()),
@@ -110,7 +112,107 @@ def order_view(order: model.Order) -> View:
     view["refunds"] = [
         _refund(r, m, lines, shipping, transactions, view, duties) for r in order.refunds
     ]
+    view["agreements"] = [_agreement(a, m, lines) for a in order.agreements]
+    view["returns"] = [_return(r, m, lines) for r in order.returns]
     return view
+
+
+def _current_tax_lines(order: model.Order) -> tuple[model.TaxLine, ...]:
+    """Order.currentTaxLines: every tax line's amount on what the customer still has.
+
+    Lines scale by current/original quantity (refunds and edits alike); refunded shipping and
+    duties drop their tax. Per-line rounding, so the sum can differ from currentTotalTaxSet by
+    a cent on multi-rate orders.
+    """
+    sums: dict[tuple[str, Decimal], Decimal] = {}
+
+    def add(tax_lines: tuple[model.TaxLine, ...], keep: Decimal) -> None:
+        for t in tax_lines:
+            key = (t.title, t.rate)
+            sums[key] = sums.get(key, model.ZERO) + model.money(t.price * keep)
+
+    for li in order.line_items:
+        add(li.tax_lines, Decimal(li.current_quantity) / li.quantity)
+    refunded_shipping = {s.shipping_line_id for r in order.refunds for s in r.refund_shipping_lines}
+    for s in order.shipping_lines:
+        add(s.tax_lines, Decimal(0 if s.id in refunded_shipping else 1))
+    duties_back = any(r.duties for r in order.refunds)
+    for li in order.line_items:
+        for d in li.duties:
+            add(d.tax_lines, Decimal(0 if duties_back else 1))
+    for f in order.additional_fees:
+        add(f.tax_lines, Decimal(1))
+    return tuple(model.TaxLine(title, rate, price) for (title, rate), price in sums.items())
+
+
+def _agreement(a: model.Agreement, m: _Money, lines: dict[int, View]) -> View:
+    typename = "OrderEditAgreement" if a.reason == "ORDER_EDIT" else "ReturnAgreement"
+    return {
+        "__typename": typename,
+        "id": gid("SalesAgreement", a.id),
+        "happenedAt": timestamp(a.happened_at),
+        "reason": a.reason,
+        "sales": [
+            {
+                "__typename": "ProductSale",
+                "id": gid("Sale", s.id),
+                "actionType": s.action_type,
+                "lineType": "PRODUCT",
+                "quantity": s.quantity,
+                "lineItem": lines.get(s.line_item_id),
+                "totalAmount": m.bag(s.total_amount),
+                "totalDiscountAmountAfterTaxes": m.bag(s.total_discount),
+                "totalDiscountAmountBeforeTaxes": m.bag(s.total_discount),
+                "totalTaxAmount": m.bag(s.total_tax),
+            }
+            for s in a.sales
+        ],
+    }
+
+
+def _return(r: model.Return, m: _Money, lines: dict[int, View]) -> View:
+    fee = None
+    if r.restocking_fee_percentage:
+        fee = {
+            "__typename": "RestockingFee",
+            "id": gid("RestockingFee", r.id),
+            "amountSet": m.bag(r.restocking_fee),
+            "percentage": float(r.restocking_fee_percentage),
+        }
+    exchanges = []
+    if r.exchange_line_item_id is not None:
+        exchanges.append({
+            "__typename": "ExchangeLineItem",
+            "id": gid("ExchangeLineItem", r.id),
+            "lineItems": [lines[r.exchange_line_item_id]],
+            "quantity": 1,
+            "processedQuantity": 1,
+        })  # fmt: skip
+    return {
+        "__typename": "Return",
+        "id": gid("Return", r.id),
+        "name": r.name,
+        "status": "CLOSED",
+        "createdAt": timestamp(r.created_at),
+        "closedAt": timestamp(r.created_at),
+        "totalQuantity": r.quantity,
+        "returnLineItems": [
+            {
+                "__typename": "ReturnLineItem",
+                "id": gid("ReturnLineItem", r.id),
+                "quantity": r.quantity,
+                "processedQuantity": r.quantity,
+                "restockingFee": fee,
+                "fulfillmentLineItem": {
+                    "__typename": "FulfillmentLineItem",
+                    "id": gid("FulfillmentLineItem", r.line_item_id),
+                    "lineItem": lines.get(r.line_item_id),
+                    "quantity": r.quantity,
+                },
+            }
+        ],
+        "exchangeLineItems": exchanges,
+    }
 
 
 def _duty(d: model.Duty, m: _Money) -> View:
@@ -120,7 +222,7 @@ def _duty(d: model.Duty, m: _Money) -> View:
         "harmonizedSystemCode": d.harmonized_system_code,
         "countryCodeOfOrigin": d.country_code_of_origin,
         "price": m.bag(d.price),
-        "taxLines": [],
+        "taxLines": _tax_lines(d.tax_lines, m),
     }
 
 
@@ -130,7 +232,7 @@ def _fee(f: model.AdditionalFee, m: _Money) -> View:
         "id": gid("AdditionalFee", f.id),
         "name": f.name,
         "price": m.bag(f.price),
-        "taxLines": [],
+        "taxLines": _tax_lines(f.tax_lines, m),
     }
 
 
@@ -215,6 +317,7 @@ def _line_item(li: model.LineItem, m: _Money, applications: dict[int, View]) -> 
         "discountAllocations": _allocations(li.discount_allocations, m, applications),
         "taxLines": _tax_lines(li.tax_lines, m),
         "duties": [_duty(d, m) for d in li.duties],
+        "isGiftCard": li.is_gift_card,
     }
 
 
@@ -300,6 +403,16 @@ def _refund(
             for rsl in r.refund_shipping_lines
         ],
         "transactions": [transactions[t.id] for t in r.transactions if t.id in transactions],
+        "orderAdjustments": [
+            {
+                "__typename": "OrderAdjustment",
+                "id": gid("OrderAdjustment", a.id),
+                "amountSet": m.bag(a.amount),
+                "taxAmountSet": m.bag(a.tax),
+                "reason": a.reason,
+            }
+            for a in r.order_adjustments
+        ],
         "duties": [
             {
                 "__typename": "RefundDuty",

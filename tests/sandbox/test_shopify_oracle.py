@@ -95,6 +95,7 @@ def test_a_hand_checked_kiritimati_day() -> None:
         "orders": 2,
         "duties": "0.00",
         "additional_fees": "0.00",
+        "return_fees": "0.00",
         "gross_sales": "506.25",
         "discounts": "0.00",
         "returns": "0.00",
