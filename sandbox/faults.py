@@ -20,6 +20,9 @@ class FaultKind(StrEnum):
     REVOKED_TOKEN = "revoked_token"  # access revoked / missing scope
     BULK_FAILED = "bulk_failed"  # Shopify: the next bulk operation ends FAILED (partialDataUrl)
     MALFORMED = "malformed"  # a truncated / non-JSON body with a 200
+    # Shopify: shopifyqlQuery's figures are off by `params["amount"]` (default 1.00) on one day
+    # (`params["day"]`, default the first asked for), so a reconciliation sees drift.
+    REPORT_DRIFT = "report_drift"
     # Shopify: the next bulk result download breaks after `params["after_bytes"]` bytes (default
     # 4096): headers promise the whole file, then the connection is dropped mid-body.
     CUT_DOWNLOAD = "cut_download"

@@ -25,7 +25,7 @@ from graphql import (
     get_named_type,
 )
 
-from sandbox.shopify import generate, paging, profile, search
+from sandbox.shopify import generate, paging, profile, search, shopifyql
 from sandbox.shopify.encoding import parse_gid
 from sandbox.shopify.views import View, customer_view, event_view, order_view
 from sandbox.world import ShopProfile, World
@@ -355,6 +355,13 @@ def _shop(_: Any, info: Info) -> View:
     return profile.shop_view(info.context.world, info.context.shop)
 
 
+def _shopifyql(_: Any, info: Info, query: str) -> View:
+    ctx: Context = info.context
+    if not shopifyql.has_reports_scope(ctx.world, ctx.shop.shop_id):
+        raise shopifyql.access_denied()
+    return shopifyql.answer(ctx.world, ctx.shop, query)
+
+
 _ROOT: dict[str, Callable[..., Any]] = {
     "shop": _shop,
     "orders": resolve_orders,
@@ -367,6 +374,7 @@ _ROOT: dict[str, Callable[..., Any]] = {
     "bulkOperation": _root_typed("BulkOperation"),
     "bulkOperations": _bulk_operations,
     "currentBulkOperation": _current_bulk,
+    "shopifyqlQuery": _shopifyql,
 }
 _MUTATIONS: dict[str, Callable[..., Any]] = {
     "bulkOperationRunQuery": _run_bulk,
