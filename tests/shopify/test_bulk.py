@@ -41,7 +41,9 @@ class Sink:
             self.lines.append(orjson.loads(line))
             count += 1
             if checkpoint is not None:
-                self.progress.update(checkpoint(count))
+                self.progress.update(checkpoint(count, False))
+        if checkpoint is not None:
+            self.progress.update(checkpoint(count, True))
         return count
 
     async def save(self, key: str, state: dict[str, Any]) -> None:

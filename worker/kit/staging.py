@@ -30,9 +30,11 @@ from worker.jobs.contract import JobContext
 COLUMNS = ("sync_job_id", "shop_id", "line_no", "payload")
 DEFAULT_BATCH_BYTES = 1 << 20  # ~1 MiB per transaction: cheap per row, flat in memory
 
-# Given how many items of the stream the committed batches cover (blank ones included), the
-# progress keys to merge in the same transaction: the stream's resume point.
-Checkpoint = Callable[[int], Mapping[str, Any]]
+# Given how many items of the stream the committed batches cover (blank ones included) and
+# whether the stream has ended, the progress keys to merge in the same transaction: the stream's
+# resume point. The last batch of a stream that ended is committed with finished=True (also
+# when the stream yielded nothing), so "this range is done" commits with its last rows.
+Checkpoint = Callable[[int, bool], Mapping[str, Any]]
 
 
 def escape(line: bytes) -> bytes:
@@ -76,7 +78,7 @@ class StagingWriter:
                 break
             except Exception:
                 if pending:
-                    loaded += await self._commit(pending, consumed, checkpoint)
+                    loaded += await self._commit(pending, consumed, checkpoint, finished=False)
                 raise
             consumed += 1
             line = raw.strip()
@@ -85,16 +87,16 @@ class StagingWriter:
             pending.append(line)
             size += len(line)
             if size >= self.batch_bytes:
-                loaded += await self._commit(pending, consumed, checkpoint)
+                loaded += await self._commit(pending, consumed, checkpoint, finished=False)
                 pending, size = [], 0
-        if pending or (checkpoint is not None and consumed):
-            loaded += await self._commit(pending, consumed, checkpoint)
+        if pending or checkpoint is not None:
+            loaded += await self._commit(pending, consumed, checkpoint, finished=True)
         return loaded
 
     async def _commit(
-        self, lines: list[bytes], consumed: int, checkpoint: Checkpoint | None
+        self, lines: list[bytes], consumed: int, checkpoint: Checkpoint | None, *, finished: bool
     ) -> int:
-        progress = dict(checkpoint(consumed)) if checkpoint is not None else {}
+        progress = dict(checkpoint(consumed, finished)) if checkpoint is not None else {}
         job = self.ctx.job
         async with self.ctx.fenced() as conn:
             # Numbered inside the transaction from what committed: a batch that rolled back

@@ -162,7 +162,7 @@ class BulkExporter:
             op_id = op.get("id")
             done = int(state.get("file_lines") or 0) if state.get("file_op") == op_id else 0
 
-            def checkpoint(consumed: int) -> dict[str, Any]:
+            def checkpoint(consumed: int, finished: bool) -> dict[str, Any]:
                 covered = {**state, "file_op": op_id, "file_lines": done + consumed}
                 return {key: covered}
 
