@@ -26,7 +26,11 @@ def _orders(
 ) -> list[tuple[Stub, Fate]]:
     stubs = [first_order_stub(seed, shop, start, day, first)]
     stubs += repeat_stubs(seed, shop, start, day, first)
-    return [(s, fate_for(seed, shop.shop_id, s, shop.sales_shapes)) for s in stubs if s.created_at <= now]
+    return [
+        (s, fate_for(seed, shop.shop_id, s, shop.sales_shapes))
+        for s in stubs
+        if s.created_at <= now
+    ]
 
 
 def customer_updated_at(

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sandbox.shopify.days import Stub
 from sandbox.shopify import shapes as shape_plans
+from sandbox.shopify.days import Stub
 from sandbox.shopify.model import CancelReason
 
 MAX_MUTATION_DELAY = timedelta(days=46)
@@ -43,7 +43,7 @@ class Fate:
     refund_ats: tuple[datetime, ...]
     deleted_at: datetime | None
     foreign_presentment: bool
-    shapes: shape_plans.ShapePlan = shape_plans.ShapePlan()  # the shop's extra shapes (shapes.py)
+    shapes: shape_plans.ShapePlan = shape_plans.NO_SHAPES  # the shop's extra shapes (shapes.py)
 
     def moments(self) -> tuple[datetime | None, ...]:
         """Every time something about the order changes (None: never)."""

@@ -6,7 +6,7 @@ money; "net of tax" matters only for orders whose prices include tax):
   day), cancelled, pending and unpaid ones included; test and deleted orders never count. An
   edit made on a later day counts once more on the edit's day ("the edit displays as a separate
   order in your reports").
-- gross_sales: Σ line original price × quantity, net of tax, on the order's day (a line added by
+- gross_sales: Σ line original price * quantity, net of tax, on the order's day (a line added by
   an edit or as an exchange item: on that day). Gift card lines are never sales.
 - discounts: Σ line discount allocations (net of tax), on the same day as the line's gross.
 - returns: refund line item subtotals (net of tax, gift cards excluded) on the refund's day, a
@@ -185,8 +185,9 @@ def flagged(world: World, shop: ShopProfile, date_from: date, date_to: date) -> 
     tz = profile.timezone(world, shop)
     return [
         o.name
-        for o in iter_orders_created(world, shop, date_from - timedelta(days=2),
-                                     date_to + timedelta(days=2))  # fmt: skip
+        for o in iter_orders_created(
+            world, shop, date_from - timedelta(days=2), date_to + timedelta(days=2)
+        )
         if o.currency_code != shop.currency
         and not o.test
         and date_from <= local_day(o.processed_at, tz) <= date_to

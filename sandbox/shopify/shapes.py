@@ -26,10 +26,12 @@ docs/shopify-sales-report.md; the oracle (oracle.py) books it from these same ob
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
+
+from sandbox.world import ShopProfile, World
 
 if TYPE_CHECKING:
     from sandbox.shopify.mutations import Fate
@@ -78,6 +80,9 @@ class ShapePlan:
         return self.event_at, self.partial_at
 
 
+NO_SHAPES = ShapePlan()
+
+
 def plan(
     seed: int, shop_id: str, order_id: int, created: datetime, fate: Fate, shapes: frozenset[str]
 ) -> ShapePlan:
@@ -90,8 +95,9 @@ def plan(
     untouched = plain_sale and not fate.refund_ats
     edit_change: EditChange | None = None
     if "edits" in shapes and untouched and fate.edit_at is not None and edit < _EDIT_CHANGE:
-        before_fulfilment = fate.fulfilled_at is None or fate.edit_at < fate.fulfilled_at
-        edit_change = "remove" if add_or_remove < 0.5 and before_fulfilment else "add"
+        # Shopify removes only unfulfilled units; fulfilment is not modelled per unit here, so a
+        # removal may follow the order's fulfilment date (read: a unit still unfulfilled).
+        edit_change = "remove" if add_or_remove < 0.5 else "add"
     event: Event | None = None
     event_at: datetime | None = None
     if untouched and edit_change is None:
@@ -139,3 +145,20 @@ def plan(
         ),
         pick=pick,
     )
+
+
+def with_shapes(shop: ShopProfile, shapes: frozenset[str] = ALL) -> ShopProfile:
+    """The shop with `shapes`; prices include tax only where that is the norm (EUR, AUD, …)."""
+    if shop.currency not in TAX_INCLUSIVE_CURRENCIES:
+        shapes = shapes - {"tax_included"}
+    return replace(shop, sales_shapes=frozenset(shapes))
+
+
+def realistic_world(
+    *, seed: int = 7, size: str = "tiny", anchor: datetime | None = None,
+    shapes: frozenset[str] = ALL,
+) -> World:  # fmt: skip
+    """The default shops (same handles) with every realistic shape: opt in, never the default."""
+    world = World.build(seed=seed, size=size, anchor=anchor)
+    world.shops = {sid: with_shapes(shop, shapes) for sid, shop in world.shops.items()}
+    return world

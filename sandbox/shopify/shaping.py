@@ -22,6 +22,7 @@ from sandbox.shopify.model import (
     RefundShippingLine,
     Return,
     Sale,
+    SaleActionType,
     ShippingLine,
     TaxLine,
     Transaction,
@@ -78,8 +79,9 @@ def _sale(sid: int, action: str, li: LineItem, units: int, included: bool) -> Sa
     tax = money(li.total_tax * units / li.quantity)
     discount = money(li.total_discount * units / li.quantity)
     sign = -1 if action == "RETURN" else 1
-    return Sale(sid, "RETURN" if sign < 0 else "ORDER", li.id, sign * units,
-                sign * _money(li, subtotal, tax, included), sign * discount, sign * tax)  # fmt: skip
+    paid = _money(li, subtotal, tax, included)
+    action_type: SaleActionType = "RETURN" if sign < 0 else "ORDER"
+    return Sale(sid, action_type, li.id, sign * units, sign * paid, sign * discount, sign * tax)
 
 
 @dataclass

@@ -72,8 +72,7 @@ def has_reports_scope(world: World, shop_id: str) -> bool:
 def access_denied() -> GraphQLError:
     """The error Shopify gives a field the token's scopes do not cover (data: null there)."""
     return GraphQLError(
-        f"Access denied for shopifyqlQuery field. Required access: `{REPORTS_SCOPE}` access "
-        "scope.",
+        f"Access denied for shopifyqlQuery field. Required access: `{REPORTS_SCOPE}` access scope.",
         extensions={
             "code": "ACCESS_DENIED",
             "documentation": "https://shopify.dev/api/usage/access-scopes",
