@@ -32,13 +32,13 @@ from typing import Any
 
 import psycopg
 
-from storeline import db, embedded, migrate
-from storeline.dsn import with_database
-from storeline.enums import JobType, Platform
-from worker.connectors.shopify.connector import ShopifyConnector
-from worker.connectors.shopify.settings import ShopifySettings
-from worker.jobs.context import RunContext
-from worker.jobs.contract import ClaimedJob, ShopInfo
+from storeline.core import db, embedded, migrate
+from storeline.core.dsn import with_database
+from storeline.core.enums import JobType, Platform
+from storeline.worker.connectors.shopify.connector import ShopifyConnector
+from storeline.worker.connectors.shopify.settings import ShopifySettings
+from storeline.worker.jobs.context import RunContext
+from storeline.worker.jobs.contract import ClaimedJob, ShopInfo
 
 
 def start_sandbox(size: str) -> tuple[subprocess.Popen[str], str]:

@@ -38,12 +38,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from storeline import db, embedded, migrate
-from storeline.dsn import with_database
+from storeline.core import db, embedded, migrate
+from storeline.core.dsn import with_database
+from storeline.worker.connectors.shopify.documents import QUERIES
 
 CACHE = Path(tempfile.gettempdir()) / "storeline-bench-ingest"
 SHOP_ID = "bench-ingest.myshopify.com"
-QUERIES = ROOT / "worker" / "connectors" / "shopify" / "queries"
 HISTORY_DAYS = 1500
 
 
@@ -122,8 +122,8 @@ async def _file_lines(path: Path) -> AsyncIterator[bytes]:
 
 
 async def run_storeline(dsn: str, path: Path) -> dict[str, Any]:
-    from worker.connectors.shopify.load import copy_lines
-    from worker.connectors.shopify.transform import transform
+    from storeline.worker.connectors.shopify.load import copy_lines
+    from storeline.worker.connectors.shopify.transform import transform
 
     conn = await db.connect(dsn)
     try:

@@ -42,12 +42,12 @@ import asyncpg  # noqa: E402
 import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
-from storeline import aio, db, embedded, migrate  # noqa: E402
-from storeline.crypto import generate_key, seal  # noqa: E402
-from storeline.dsn import with_database  # noqa: E402
-from storeline.enums import Platform  # noqa: E402
-from storeline.settings import clear_caches  # noqa: E402
-from storeline.sql import parse  # noqa: E402
+from storeline.core import aio, db, embedded, migrate  # noqa: E402
+from storeline.core.crypto import generate_key, seal  # noqa: E402
+from storeline.core.dsn import with_database  # noqa: E402
+from storeline.core.enums import Platform  # noqa: E402
+from storeline.core.settings import clear_caches  # noqa: E402
+from storeline.core.sql import parse  # noqa: E402
 
 SQL = parse((Path(__file__).parent / "queue_drain.sql").read_text())
 
@@ -95,8 +95,8 @@ async def seed_storeline(dsn: str, jobs: int) -> None:
 
 
 async def run_storeline(dsn: str, jobs: int, slots: int, *, durable: bool) -> dict[str, float]:
-    from worker.jobs.runner import Worker
-    from worker.settings import WorkerSettings
+    from storeline.worker.jobs.runner import Worker
+    from storeline.worker.settings import WorkerSettings
 
     await seed_storeline(dsn, jobs)
     settings = WorkerSettings(

@@ -22,12 +22,12 @@ from rich.console import Console
 from rich.live import Live
 
 from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
-from storeline import db, dsn, embedded, migrate
-from storeline import seed as seeding_api
-from storeline.enums import JobType, Platform
-from storeline.errors import StorelineError
-from storeline.settings import clear_caches, path_settings
-from storeline.sql import parse, queries
+from storeline.core import db, dsn, embedded, migrate
+from storeline.core import seed as seeding_api
+from storeline.core.enums import JobType, Platform
+from storeline.core.errors import StorelineError
+from storeline.core.settings import clear_caches, path_settings
+from storeline.core.sql import parse, queries
 
 QUERIES = parse((Path(__file__).parent / "queries.sql").read_text(), source="demo/queries.sql")
 PLATFORMS = [Platform.SHOPIFY]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from storeline.enums import Platform
-from storeline.seed import AgencySeed, CredentialSeed, SeedFile, ShopSeed, UserSeed
+from storeline.core.enums import Platform
+from storeline.core.seed import AgencySeed, CredentialSeed, SeedFile, ShopSeed, UserSeed
 
 DEMO_AGENCY = "Demo Agency"
 DEMO_OWNER = UserSeed(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storeline.crypto import generate_key
+from storeline.core.crypto import generate_key
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
-from storeline import dsn as dsns
-from storeline.errors import ConfigError, InputError, StorelineError
+from storeline.core import dsn as dsns
+from storeline.core.errors import ConfigError, InputError, StorelineError
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from storeline import migrate
+    from storeline.core import migrate
 
     target = dsns.resolve()
     migrate.upgrade(target)
@@ -31,7 +33,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_reset(args: argparse.Namespace) -> int:
-    from storeline import migrate
+    from storeline.core import migrate
 
     target = dsns.resolve()
     if not dsns.is_local(target) and not args.yes:
@@ -44,8 +46,8 @@ def _db_reset(args: argparse.Namespace) -> int:
 
 
 def _db_stop(args: argparse.Namespace) -> int:
-    from storeline import embedded
-    from storeline.settings import database_settings
+    from storeline.core import embedded
+    from storeline.core.settings import database_settings
 
     if database_settings().database_url is not None:
         raise InputError("DATABASE_URL is set; `db stop` stops only the embedded Postgres")
@@ -58,7 +60,7 @@ def _db_stop(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from storeline import db, seed
+    from storeline.core import db, seed
 
     parsed = seed.read(Path(args.file))
 
@@ -75,32 +77,39 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _keys_generate(args: argparse.Namespace) -> int:
-    from storeline.crypto import generate_key
+    from storeline.core.crypto import generate_key
 
     print(generate_key(args.key_id))
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from worker.main import main as worker_main
+    from storeline.worker.main import main as worker_main
 
     return worker_main(args.rest)
 
 
 def _api(args: argparse.Namespace) -> int:
-    from api.main import main as api_main
+    from storeline.api.main import main as api_main
 
     return api_main(args.rest)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     # The product never imports the sandbox; it runs it as its own program.
-    os.execv(sys.executable, [sys.executable, "-m", "sandbox", *args.rest])  # noqa: S606
+    _exec_dev_tool("sandbox", args.rest)
 
 
 def _demo(args: argparse.Namespace) -> int:
     # The demo drives the product from outside (CLI, database, HTTP) and may start the sandbox.
-    os.execv(sys.executable, [sys.executable, "-m", "demo", *args.rest])  # noqa: S606
+    _exec_dev_tool("demo", args.rest)
+
+
+def _exec_dev_tool(name: str, rest: Sequence[str]) -> NoReturn:
+    """The sandbox and the demo live in the checkout, not in the product wheel."""
+    if importlib.util.find_spec(name) is None:
+        raise InputError(f"`storeline {name}` runs from a source checkout (it is not in the wheel)")
+    os.execv(sys.executable, [sys.executable, "-m", name, *rest])  # noqa: S606
 
 
 PASSTHROUGH: dict[str, Handler] = {
@@ -182,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _describe(exc: BaseException) -> str:
     """One line, never a secret (driver messages can quote the DSN)."""
-    from storeline.logs import redact_value
+    from storeline.core.logs import redact_value
 
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return str(redact_value(text[0] if text else type(exc).__name__))

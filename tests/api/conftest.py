@@ -22,10 +22,10 @@ import jwt
 import pytest
 import uvicorn
 
-from api.app import create_app
-from api.settings import ApiSettings
-from storeline import credentials
-from storeline.enums import Platform
+from storeline.api.app import create_app
+from storeline.api.settings import ApiSettings
+from storeline.core import credentials
+from storeline.core.enums import Platform
 
 SECRET = "test-jwt-secret-with-at-least-32-bytes!!"
 A_OWNER = uuid.UUID("00000000-0000-0000-0000-00000000000a")

@@ -15,9 +15,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from api.app import create_app
-from api.settings import ApiSettings
-from storeline.errors import ConfigError
+from storeline.api.app import create_app
+from storeline.api.settings import ApiSettings
+from storeline.core.errors import ConfigError
 from tests.api.conftest import A_OWNER, SECRET, sign
 
 

@@ -12,8 +12,8 @@ import asyncpg
 import httpx
 import pytest
 
-from storeline import credentials
-from storeline.enums import Platform
+from storeline.core import credentials
+from storeline.core.enums import Platform
 from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, Token
 
 A1, A2, B1 = "a1.myshopify.com", "a2.myshopify.com", "b1.myshopify.com"

@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from storeline import credentials
-from storeline.enums import Platform
+from storeline.core import credentials
+from storeline.core.enums import Platform
 from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, Token
 
 STORE_USER = uuid.UUID("00000000-0000-0000-0000-0000000000a3")

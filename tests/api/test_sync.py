@@ -8,8 +8,8 @@ import pytest
 
 from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, Token
 from tests.api.test_platforms import A1, A2, B1, auth, mark_running
-from tests.jobs import fakes
-from tests.jobs.conftest import fast_settings, running_worker, wait_until
+from tests.worker.jobs import fakes
+from tests.worker.jobs.conftest import fast_settings, running_worker, wait_until
 
 
 async def queued(conn: asyncpg.Connection, shop: str = A1) -> list[asyncpg.Record]:

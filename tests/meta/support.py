@@ -15,13 +15,13 @@ import asyncpg
 from sandbox.meta import oracle
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
-from storeline import credentials, db
-from storeline.enums import Platform
+from storeline.core import credentials, db
+from storeline.core.enums import Platform
+from storeline.worker.connectors.meta.connector import MetaConnector
+from storeline.worker.connectors.meta.settings import MetaSettings
+from storeline.worker.jobs.runner import Worker
+from storeline.worker.settings import WorkerSettings
 from tests.shopify.connector_support import ENGINE, create_shop
-from worker.connectors.meta.connector import MetaConnector
-from worker.connectors.meta.settings import MetaSettings
-from worker.jobs.runner import Worker
-from worker.settings import WorkerSettings
 
 
 def meta_settings(running: RunningSandbox, **overrides: Any) -> MetaSettings:

@@ -12,8 +12,8 @@ import pytest
 
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
-from storeline.enums import JobType, Platform
-from storeline.sql import queries
+from storeline.core.enums import JobType, Platform
+from storeline.core.sql import queries
 from tests.fixtures.sandbox import FreshSandbox
 from tests.meta.support import connect_meta, daily_mismatches, meta_engine
 from tests.shopify.connector_support import wait_for

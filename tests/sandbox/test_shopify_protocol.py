@@ -10,7 +10,6 @@ import json
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +17,10 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
+from storeline.worker.connectors.shopify import documents
 from tests.fixtures.sandbox import FreshSandbox
-from worker.connectors.shopify import documents
 
-QUERIES = Path(__file__).resolve().parents[2] / "worker" / "connectors" / "shopify" / "queries"
+QUERIES = documents.QUERIES
 VERSION = "2026-01"
 SHOP = "aurora-goods.myshopify.com"
 

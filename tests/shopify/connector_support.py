@@ -15,13 +15,13 @@ import asyncpg
 
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
-from storeline import credentials, db
-from storeline.enums import JobType, Platform
-from storeline.sql import queries
-from worker.connectors.shopify.connector import ShopifyConnector
-from worker.connectors.shopify.settings import ShopifySettings
-from worker.jobs.runner import Worker
-from worker.settings import WorkerSettings
+from storeline.core import credentials, db
+from storeline.core.enums import JobType, Platform
+from storeline.core.sql import queries
+from storeline.worker.connectors.shopify.connector import ShopifyConnector
+from storeline.worker.connectors.shopify.settings import ShopifySettings
+from storeline.worker.jobs.runner import Worker
+from storeline.worker.settings import WorkerSettings
 
 
 def sandbox_settings(running: RunningSandbox, **overrides: Any) -> ShopifySettings:

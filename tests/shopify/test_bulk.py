@@ -13,13 +13,13 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
+from storeline.worker.connectors.shopify.bulk import BulkExporter
+from storeline.worker.connectors.shopify.client import ShopifyClient
+from storeline.worker.connectors.shopify.documents import bulk_query, document
+from storeline.worker.errors import CredentialError, TransientError
+from storeline.worker.kit.staging import Checkpoint
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import sandbox_settings
-from worker.connectors.shopify.bulk import BulkExporter
-from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.documents import bulk_query, document
-from worker.errors import CredentialError, TransientError
-from worker.kit.staging import Checkpoint
 
 LIST_OPS = """
 query Ops { bulkOperations(first: 50) { edges { node { id status query } } } }

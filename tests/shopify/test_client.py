@@ -6,11 +6,11 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
+from storeline.worker.connectors.shopify.client import ShopifyClient
+from storeline.worker.connectors.shopify.documents import document
+from storeline.worker.errors import CredentialError, TerminalError, TransientError
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import sandbox_settings
-from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.documents import document
-from worker.errors import CredentialError, TerminalError, TransientError
 
 # Costs 1 point: throttle tests must wait for a refill of 1 point, not of a whole page query.
 CHEAP = 'query Cheap { bulkOperation(id: "gid://shopify/BulkOperation/1") { id } }'

@@ -14,7 +14,8 @@ import pytest
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
 from sandbox.world import ShopProfile
-from storeline.enums import JobType
+from storeline.core.enums import JobType
+from storeline.worker.connectors.shopify.client import ShopifyClient
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import (
     connect_shop,
@@ -24,7 +25,6 @@ from tests.shopify.connector_support import (
     wait_for,
 )
 from tests.shopify.revenue_check import revenue_mismatches
-from worker.connectors.shopify.client import ShopifyClient
 
 LIST_OPS = "query Ops { bulkOperations(first: 50) { edges { node { id query } } } }"
 DONE = ("SUCCEEDED", "FAILED", "CANCELLED")

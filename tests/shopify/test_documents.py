@@ -27,8 +27,8 @@ from graphql import (
 )
 
 from sandbox.shopify.resolvers import schema
-from worker.connectors.shopify import derive
-from worker.connectors.shopify.documents import QUERIES, bulk_query, document
+from storeline.worker.connectors.shopify import derive
+from storeline.worker.connectors.shopify.documents import QUERIES, bulk_query, document
 
 Path = tuple[str, ...]
 MONEY = {("amount",), ("currencyCode",)}

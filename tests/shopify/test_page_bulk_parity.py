@@ -10,12 +10,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+from storeline.worker.connectors.shopify.client import ShopifyClient
+from storeline.worker.connectors.shopify.documents import updated_since
+from storeline.worker.connectors.shopify.pages import PageOutcome, order_page_lines
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import sandbox_settings
 from tests.shopify.warehouse_support import bulk_lines, load_job, register_shops
-from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.documents import updated_since
-from worker.connectors.shopify.pages import PageOutcome, order_page_lines
 
 SHOP = "berlin-botanics.myshopify.com"
 # Six days of berlin-botanics: ~24 orders incl. refunds with refunded shipping. Pages carrying

@@ -8,10 +8,10 @@ from collections import Counter
 
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
+from storeline.worker.connectors.shopify.client import ShopifyClient
+from storeline.worker.connectors.shopify.documents import document
+from storeline.worker.connectors.shopify.refund_pages import complete_refunds
 from tests.shopify.connector_support import sandbox_settings
-from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.documents import document
-from worker.connectors.shopify.refund_pages import complete_refunds
 
 
 async def test_a_refund_larger_than_a_page_is_paged_whole(sandbox: RunningSandbox) -> None:

@@ -11,9 +11,9 @@ import orjson
 
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
+from storeline.worker.connectors.shopify.client import ShopifyClient
+from storeline.worker.connectors.shopify.refund_prefetch import RefundPrefetch
 from tests.shopify.connector_support import sandbox_settings
-from worker.connectors.shopify.client import ShopifyClient
-from worker.connectors.shopify.refund_prefetch import RefundPrefetch
 
 
 def _order_line(order_id: int, refund_ids: list[int]) -> bytes:

@@ -9,10 +9,10 @@ import asyncpg
 import httpx
 
 from sandbox.server import RunningSandbox
-from storeline.sql import queries
+from storeline.core.sql import queries
+from storeline.worker.connectors.shopify.load import copy_lines
+from storeline.worker.connectors.shopify.transform import hash_joins, transform
 from tests.shopify.warehouse_support import _iterate, bulk_lines, register_shops
-from worker.connectors.shopify.load import copy_lines
-from worker.connectors.shopify.transform import hash_joins, transform
 
 
 def nested_loops(plan: dict[str, Any]) -> int:

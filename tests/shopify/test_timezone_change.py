@@ -12,11 +12,11 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from sandbox.shopify import profile
-from storeline.enums import JobType
+from storeline.core.enums import JobType
+from storeline.worker.connectors.shopify.connector import ShopifyConnector
 from tests.fixtures.sandbox import FreshSandbox
 from tests.shopify.connector_support import connect_shop, engine, enqueue, wait_for
 from tests.shopify.revenue_check import revenue_mismatches
-from worker.connectors.shopify.connector import ShopifyConnector
 
 KIRI = "kiri-surf.myshopify.com"
 NEW_ZONE = "Pacific/Pago_Pago"

@@ -12,11 +12,11 @@ import asyncpg
 import orjson
 import pytest
 
-from storeline.rls import as_user
+from storeline.core.rls import as_user
+from storeline.worker.connectors.shopify.load import copy_lines, prune_staging
+from storeline.worker.connectors.shopify.rollup import refresh_rollups
+from storeline.worker.connectors.shopify.transform import apply_deletions, prune_unseen, transform
 from tests.shopify.warehouse_support import load_job
-from worker.connectors.shopify.load import copy_lines, prune_staging
-from worker.connectors.shopify.rollup import refresh_rollups
-from worker.connectors.shopify.transform import apply_deletions, prune_unseen, transform
 
 SHOP = "kiri.myshopify.com"  # Pacific/Kiritimati: UTC+14, so UTC dates shift by a day
 OTHER = "berlin.myshopify.com"

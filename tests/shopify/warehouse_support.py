@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,11 +13,11 @@ import httpx
 import orjson
 
 from sandbox.world import ShopProfile, World
-from worker.connectors.shopify.load import copy_lines
-from worker.connectors.shopify.rollup import refresh_rollups
-from worker.connectors.shopify.transform import TransformResult, transform
+from storeline.worker.connectors.shopify.documents import QUERIES
+from storeline.worker.connectors.shopify.load import copy_lines
+from storeline.worker.connectors.shopify.rollup import refresh_rollups
+from storeline.worker.connectors.shopify.transform import TransformResult, transform
 
-QUERIES = Path(__file__).resolve().parents[2] / "worker" / "connectors" / "shopify" / "queries"
 API = "admin/api/2026-01/graphql.json"
 AGENCY = "aaaaaaaa-0000-0000-0000-000000000000"
 

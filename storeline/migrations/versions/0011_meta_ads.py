@@ -1,0 +1,26 @@
+"""Meta Ads: raw insights staging, ad-day and daily marketing facts, reporting.marketing_daily.
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from storeline.core.migrate import apply_files
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+_META = "worker/connectors/meta/sql/"
+
+
+def upgrade() -> None:
+    apply_files(
+        _META + "05_helpers.sql",
+        _META + "10_staging.sql",
+        _META + "20_warehouse.sql",
+    )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("Storeline migrates forward; use `storeline db reset`")
