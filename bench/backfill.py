@@ -35,8 +35,8 @@ import psycopg
 from storeline.core import db, embedded, migrate
 from storeline.core.dsn import with_database
 from storeline.core.enums import JobType, Platform
-from storeline.worker.connectors.shopify.connector import ShopifyConnector
-from storeline.worker.connectors.shopify.settings import ShopifySettings
+from storeline.platforms.shopify.connector import ShopifyConnector
+from storeline.platforms.shopify.settings import ShopifySettings
 from storeline.worker.jobs.context import RunContext
 from storeline.worker.jobs.contract import ClaimedJob, ShopInfo
 

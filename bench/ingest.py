@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from storeline.core import db, embedded, migrate
 from storeline.core.dsn import with_database
-from storeline.worker.connectors.shopify.documents import QUERIES
+from storeline.platforms.shopify.documents import QUERIES
 
 CACHE = Path(tempfile.gettempdir()) / "storeline-bench-ingest"
 SHOP_ID = "bench-ingest.myshopify.com"
@@ -122,8 +122,8 @@ async def _file_lines(path: Path) -> AsyncIterator[bytes]:
 
 
 async def run_storeline(dsn: str, path: Path) -> dict[str, Any]:
-    from storeline.worker.connectors.shopify.load import copy_lines
-    from storeline.worker.connectors.shopify.transform import transform
+    from storeline.platforms.shopify.load import copy_lines
+    from storeline.platforms.shopify.transform import transform
 
     conn = await db.connect(dsn)
     try:

@@ -163,8 +163,8 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like any exit, so exit handlers run and the embedded Postgres this process
-    # uses is released (storeline/embedded.py). Servers that catch it (uvicorn) re-raise it once
-    # they have shut down; without this the default action killed the process right there.
+    # uses is released (storeline/core/embedded.py). Servers that catch it (uvicorn) re-raise it
+    # once they have shut down; without this the default action killed the process right there.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if argv and argv[0] in PASSTHROUGH:
         # These subcommands own their flags; argparse's REMAINDER mangles leading options.

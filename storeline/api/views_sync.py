@@ -1,4 +1,4 @@
-"""Response shapes of the platform, sync and profile routes (api/views.py holds the shared ones)."""
+"""Response shapes of the platform, sync and profile routes (views.py holds the shared ones)."""
 
 from __future__ import annotations
 

@@ -12,15 +12,7 @@ import asyncpg
 from storeline.core.crypto import Sealed, seal, unseal
 from storeline.core.enums import CredentialStatus, JobType, Platform
 from storeline.core.sql import queries
-
-# The secret fields each platform needs; anything else a caller sends is refused, so a typo never
-# stores a token in the wrong place.
-REQUIRED_SECRETS: dict[Platform, frozenset[str]] = {
-    Platform.SHOPIFY: frozenset({"access_token"}),
-    Platform.META: frozenset({"access_token"}),
-    Platform.GA4: frozenset({"client_id", "client_secret", "refresh_token"}),
-    Platform.HUBSPOT: frozenset({"access_token"}),
-}
+from storeline.platforms import PLATFORMS
 
 
 @dataclass(frozen=True)
@@ -31,7 +23,9 @@ class Credential:
 
 
 def validate_secrets(platform: Platform, secrets: Mapping[str, Any]) -> None:
-    required = REQUIRED_SECRETS[platform]
+    """Exactly the platform's secret fields (platform registry), each a non-empty string; anything
+    else is refused, so a typo never stores a token in the wrong place."""
+    required = PLATFORMS[platform].secret_fields
     missing = sorted(required - secrets.keys())
     unknown = sorted(secrets.keys() - required)
     if missing or unknown:

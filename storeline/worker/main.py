@@ -52,7 +52,9 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
     overrides = registry.parse_overrides([settings.connectors, *args.connector])
     connectors = registry.load(overrides)
     if not connectors:
-        raise StorelineError("no connector is registered (worker/registry.py); nothing to run")
+        raise StorelineError(
+            "no connector is registered (storeline/worker/registry.py); nothing to run"
+        )
     target = dsns.resolve()
     pool = await db.create_pool(
         target,

@@ -1,9 +1,10 @@
-"""Which connector runs each platform's jobs.
+"""Which connector runs each platform's jobs: the wiring between the job engine and the platforms.
 
-A connector adds one line to `CONNECTORS`: the platform and the "module:attribute" of a
-zero-argument factory (a class is fine) returning a `worker.jobs.contract.Connector`. Imports are
-lazy, so a broken connector fails loudly at worker start instead of on import of the engine.
-Tests and operators override entries with `STORELINE_WORKER_CONNECTORS` or `--connector`.
+A platform's entry in the platform registry (`storeline/platforms/__init__.py`, `connector`)
+names the "module:attribute" of a zero-argument factory (a class is fine) returning a
+`storeline.worker.jobs.contract.Connector`. Imports are lazy, so a broken connector fails loudly
+at worker start instead of on import of the engine. Tests and operators override entries with
+`STORELINE_WORKER_CONNECTORS` or `--connector`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 
 from storeline.core.enums import Platform
 from storeline.core.errors import ConfigError
+from storeline.platforms import PLATFORMS
 from storeline.worker.jobs.contract import Connector
 
 ConnectorFactory = Callable[[], Connector]
 
 CONNECTORS: dict[Platform, str] = {
-    Platform.SHOPIFY: "storeline.worker.connectors.shopify.connector:ShopifyConnector",
-    Platform.META: "storeline.worker.connectors.meta.connector:MetaConnector",
+    platform: spec.connector for platform, spec in PLATFORMS.items() if spec.connector is not None
 }
 
 

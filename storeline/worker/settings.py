@@ -28,12 +28,12 @@ class WorkerSettings(BaseSettings):
     grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM: finish, then release")
     cancel_grace_seconds: float = Field(default=10.0, ge=0, description="cooperative cancel")
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
-    # A running job with no progress this long (no fenced commit, no source answer, no statement
-    # of its own running) is stopped and retried (worker/jobs/lease.py). Longer than any wait a
-    # connector sleeps on purpose (Shopify's throttle waits up to 300 s).
+    # A running job with no progress this long (no fenced commit, no source answer, no statement of
+    # its own running) is stopped and retried (storeline/worker/jobs/lease.py). Longer than any wait
+    # a connector sleeps on purpose (Shopify's throttle waits up to 300 s).
     stall_seconds: float = Field(default=900.0, gt=0)
-    # Stop a job as soon as a database backend it holds is gone (worker/jobs/lease.py). Needs
-    # direct or session-pooler connections, where a connection keeps its backend; turn it off
+    # Stop a job as soon as a database backend it holds is gone (storeline/worker/jobs/lease.py).
+    # Needs direct or session-pooler connections, where a connection keeps its backend; turn it off
     # behind a transaction pooler (stall_seconds still catches a wedged job there).
     watch_backends: bool = True
     # Connectors' statements: one set-based upsert per table over a whole backfill can run for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storeline.core.sql import parse, queries, resource
+from storeline.core.sql import package_queries, parse, queries, resource
 
 
 def test_parse_blocks() -> None:
@@ -22,3 +22,8 @@ def test_every_schema_loads() -> None:
         if (schema_dir / "queries").is_dir():
             assert queries(schema_dir.name), schema_dir
     assert "enqueue_job" in queries("app_dashboard")
+
+
+@pytest.mark.parametrize("platform", ["shopify", "meta"])
+def test_every_platform_query_loads(platform: str) -> None:
+    assert package_queries(f"storeline.platforms.{platform}.sql")

@@ -17,7 +17,7 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate
-from storeline.worker.connectors.shopify import documents
+from storeline.platforms.shopify import documents
 from tests.fixtures.sandbox import FreshSandbox
 
 QUERIES = documents.QUERIES

@@ -59,3 +59,10 @@ def load_folder(folder: Traversable, *, label: str) -> dict[str, LiteralString]:
 def queries(schema: str) -> dict[str, LiteralString]:
     """Every named query of one kernel schema folder, loaded once per process."""
     return load_folder(resource(__name__, schema, "queries"), label=f"{schema}/queries")
+
+
+@cache
+def package_queries(package: str) -> dict[str, LiteralString]:
+    """Every named query of a platform's `sql/queries/*.sql` (`package` is its `sql` package,
+    e.g. "storeline.platforms.shopify.sql"), loaded once per process."""
+    return load_folder(resource(package, "queries"), label=f"{package}/queries")

@@ -14,9 +14,9 @@ depends_on = None
 
 def upgrade() -> None:
     apply_files(
-        "core/sql/staging_ingest/10_shopify.sql",
-        "core/sql/core_warehouse/10_shopify.sql",
-        "core/sql/reporting/10_revenue.sql",
+        "platforms/shopify/sql/staging_ingest/10_shopify.sql",
+        "platforms/shopify/sql/core_warehouse/10_shopify.sql",
+        "platforms/shopify/sql/reporting/10_revenue.sql",
     )
 
 

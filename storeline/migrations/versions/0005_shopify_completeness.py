@@ -15,10 +15,10 @@ depends_on = None
 
 def upgrade() -> None:
     apply_files(
-        "core/sql/core_warehouse/20_shopify_duties.sql",
-        "core/sql/reporting/20_shopify_duties.sql",
-        "core/sql/reporting/30_shopify_kpis.sql",
-        "core/sql/core_warehouse/30_shopify_restamp.sql",
+        "platforms/shopify/sql/core_warehouse/20_shopify_duties.sql",
+        "platforms/shopify/sql/reporting/20_shopify_duties.sql",
+        "platforms/shopify/sql/reporting/30_shopify_kpis.sql",
+        "platforms/shopify/sql/core_warehouse/30_shopify_restamp.sql",
     )
 
 

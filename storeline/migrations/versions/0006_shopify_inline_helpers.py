@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("core/sql/core_warehouse/40_shopify_inline_helpers.sql")
+    apply_files("platforms/shopify/sql/core_warehouse/40_shopify_inline_helpers.sql")
 
 
 def downgrade() -> None:

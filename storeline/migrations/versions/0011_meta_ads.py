@@ -11,7 +11,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-_META = "worker/connectors/meta/sql/"
+_META = "platforms/meta/sql/"
 
 
 def upgrade() -> None:

@@ -6,11 +6,11 @@ with the row locked (FOR NO KEY UPDATE): a worker whose lease was lost in betwee
 and every write of the transaction rolls back; between that last check and the commit nothing can
 take the job away.
 
-The context also tells the heartbeat whether the job is alive (see worker/jobs/lease.py): every
-connection it hands out is registered by backend pid while held, and `touch()` (each fenced
+The context also tells the heartbeat whether the job is alive (see storeline/worker/jobs/lease.py):
+every connection it hands out is registered by backend pid while held, and `touch()` (each fenced
 commit, each source response through the kit) stamps the last progress. A backend that vanished
-(terminated, pooler restart) or no progress for `stall_seconds` stops the job for a retry instead
-of letting it sit under a live lease.
+(terminated, pooler restart) or no progress for `stall_seconds` stops the job for a retry instead of
+letting it sit under a live lease.
 """
 
 from __future__ import annotations

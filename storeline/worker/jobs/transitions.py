@@ -59,7 +59,7 @@ async def requeue(
         try:
             async with pool.acquire() as conn, conn.transaction():
                 # Each statement sets its own event reason: `reason` is this job's cause, not
-                # the absorbed sibling's (schemas/app_dashboard/85_merged_requests.sql).
+                # the absorbed sibling's (storeline/core/sql/app_dashboard/85_merged_requests.sql).
                 sibling = await conn.fetchrow(q["absorb_queued_sibling"], job_id)
                 done = await conn.fetchval(
                     q["requeue_job"],

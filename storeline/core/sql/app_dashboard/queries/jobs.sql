@@ -344,7 +344,7 @@ WHERE id IN (SELECT id FROM app_dashboard.sync_job_events
              ORDER BY at LIMIT 5000)
 
 -- name: stage_batch
--- A staging batch's bookkeeping, in the batch's own fenced transaction (worker/kit/staging.py):
+-- A staging batch's bookkeeping, in the batch's own fenced transaction (storeline/worker/kit/staging.py):
 -- the resume point that covers the rows ($3, merged into progress) and the rows' count ($4)
 -- commit together with the rows, or not at all.
 UPDATE app_dashboard.sync_jobs

@@ -1,4 +1,4 @@
--- The API's metrics reads (api/routes/metrics.py). They run as `authenticated` inside
+-- The API's metrics reads (storeline/api/routes/metrics.py). They run as `authenticated` inside
 -- storeline.rls.as_user: RLS on shops, the rollup and the warehouse decides what exists for the
 -- caller, so none filters by user. Days are shop-local; money is numeric in the shop currency.
 

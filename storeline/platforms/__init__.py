@@ -1,0 +1,67 @@
+"""Every platform Storeline knows and the facts the rest of the product needs about each: one
+registry, read by the kernel (which secret fields a credential takes), the API and the worker
+(which connector runs a platform's jobs).
+
+It holds data only and imports nothing but `storeline.core.enums`, so reading it never loads a
+connector. A new platform adds its `Platform` member, one entry here and its folder beside this
+file (`storeline/platforms/<platform>/`: connector, settings, SQL, request documents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storeline.core.enums import Platform
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    platform: Platform
+    display_name: str
+    # The secret fields a credential must carry, no more and no fewer: a typo never files a
+    # token in the wrong place. Sealed before they reach SQL.
+    secret_fields: frozenset[str]
+    # Non-secret account facts the connector reads from the credential's metadata (shown back
+    # to users in reporting.sync_status, so never a secret).
+    metadata_keys: frozenset[str]
+    # "module:factory" of the connector that runs this platform's jobs; None until one exists.
+    connector: str | None
+
+
+PLATFORMS: dict[Platform, PlatformSpec] = {
+    spec.platform: spec
+    for spec in (
+        PlatformSpec(
+            Platform.SHOPIFY,
+            "Shopify",
+            secret_fields=frozenset({"access_token"}),
+            metadata_keys=frozenset(),
+            connector="storeline.platforms.shopify.connector:ShopifyConnector",
+        ),
+        PlatformSpec(
+            Platform.META,
+            "Meta Ads",
+            secret_fields=frozenset({"access_token"}),
+            metadata_keys=frozenset({"ad_account_ids"}),
+            connector="storeline.platforms.meta.connector:MetaConnector",
+        ),
+        PlatformSpec(
+            Platform.GA4,
+            "Google Analytics 4",
+            secret_fields=frozenset({"client_id", "client_secret", "refresh_token"}),
+            metadata_keys=frozenset({"property_id"}),
+            connector=None,
+        ),
+        PlatformSpec(
+            Platform.HUBSPOT,
+            "HubSpot",
+            secret_fields=frozenset({"access_token"}),
+            metadata_keys=frozenset({"portal_id"}),
+            connector=None,
+        ),
+    )
+}
+
+
+def spec(platform: Platform) -> PlatformSpec:
+    return PLATFORMS[platform]

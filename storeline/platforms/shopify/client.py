@@ -1,0 +1,307 @@
+"""The Shopify GraphQL Admin API over httpx: one place that turns every answer into data or a
+`worker.errors` exception with a stable code.
+
+Mapping (the engine decides retry vs fail from the class):
+  200 + data, no errors            → data
+  THROTTLED (200 or 429)           → wait for the bucket (throttleStatus / Retry-After), resend
+  5xx, timeouts, broken connection,
+  malformed body, INTERNAL_SERVER_ERROR → resend with backoff, then TransientError
+  401, 403, ACCESS_DENIED          → CredentialError (the credential is marked NEEDS_REAUTH)
+  402 / 404 / 423, other 4xx,
+  GraphQL errors, MAX_COST_EXCEEDED → TerminalError
+Messages are written here, never copied from bodies or exceptions, so a token cannot leak into
+`sync_jobs.error`; GraphQL error texts are passed through `_scrub` first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from storeline.platforms.shopify.settings import ShopifySettings
+from storeline.platforms.shopify.throttle import Bucket
+from storeline.worker.errors import CredentialError, TerminalError, TransientError
+
+_TERMINAL_STATUS = {
+    402: ("shopify_payment_required", "the shop is frozen or its plan lapsed (402)"),
+    404: ("shopify_not_found", "the shop or API version was not found (404)"),
+    423: ("shopify_shop_locked", "the shop is locked (423)"),
+}
+
+
+@dataclass(frozen=True)
+class GraphQLResult:
+    data: Mapping[str, Any]
+    cost: Mapping[str, Any] | None
+
+
+class _Retry(Exception):
+    """A failure worth resending; `code`/`message` become the TransientError if retries run out."""
+
+    def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class _Throttled(Exception):
+    def __init__(self, delay: float) -> None:
+        super().__init__("throttled")
+        self.delay = delay
+
+
+class ShopifyClient:
+    """One shop's GraphQL endpoint and bulk downloads; use as `async with ShopifyClient(...)`."""
+
+    def __init__(
+        self,
+        shop_id: str,
+        token: str,
+        settings: ShopifySettings,
+        *,
+        bucket: Bucket | None = None,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
+        self.shop_id = shop_id
+        # Called on every answer and every downloaded chunk: the engine's stall watchdog.
+        self._on_progress = on_progress or _nothing
+        self.settings = settings
+        self.bucket = bucket or Bucket()
+        self.requests = 0
+        self.throttled = 0
+        self.points = 0.0  # actual query cost spent: what the shop's rate limit is paid in
+        self._token = token
+        self._url = settings.graphql_url(shop_id)
+        timeout = httpx.Timeout(settings.request_timeout_seconds)
+        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # Bulk result URLs are pre-signed storage links: the access token is never sent there.
+        self._download = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.download_timeout_seconds), follow_redirects=True
+        )
+
+    async def __aenter__(self) -> ShopifyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._download.aclose()
+
+    async def graphql(
+        self, document: str, variables: Mapping[str, Any] | None = None
+    ) -> GraphQLResult:
+        """Run one query or mutation, pacing and retrying as the module docstring says."""
+        body = orjson.dumps({"query": document, "variables": dict(variables or {})})
+        failures = 0
+        waited = 0.0
+        while True:
+            pause = self.bucket.delay_for(document)
+            while pause:  # concurrent callers share the bucket: re-check after waking
+                await asyncio.sleep(pause)
+                pause = self.bucket.delay_for(document)
+            self.bucket.reserve(document)
+            try:
+                return await self._once(document, body)
+            except _Throttled as throttled:
+                self.throttled += 1
+                waited += throttled.delay
+                if waited > self.settings.max_throttle_wait_seconds:
+                    raise TransientError(
+                        "Shopify kept throttling this shop's API calls",
+                        code="shopify_throttled",
+                        retry_after=throttled.delay,
+                    ) from None
+                await asyncio.sleep(throttled.delay)
+            except _Retry as retry:
+                failures += 1
+                if failures > self.settings.max_retries:
+                    raise TransientError(
+                        retry.message, code=retry.code, retry_after=retry.retry_after
+                    ) from None
+                await asyncio.sleep(self._backoff(failures, retry.retry_after))
+
+    def _backoff(self, failures: int, retry_after: float | None) -> float:
+        base = self.settings.retry_backoff_seconds * 2.0 ** (failures - 1)
+        return max(retry_after or 0.0, base * (0.5 + random.random()))  # jitter
+
+    async def _once(self, document: str, body: bytes) -> GraphQLResult:
+        headers = {
+            "X-Shopify-Access-Token": self._token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        self.requests += 1
+        try:
+            response = await self._http.post(self._url, content=body, headers=headers)
+            self._on_progress()
+        except httpx.TimeoutException:
+            raise _Retry("shopify_timeout", "Shopify did not answer in time") from None
+        except httpx.TransportError:
+            raise _Retry("shopify_connection", "could not reach Shopify") from None
+        status = response.status_code
+        if status == 401:
+            raise CredentialError(
+                "Shopify rejected the access token (401): reconnect the store",
+                code="shopify_unauthorized",
+            )
+        if status == 403:
+            raise CredentialError(
+                "Shopify refused access (403): the app lacks a scope or was uninstalled",
+                code="shopify_forbidden",
+            )
+        if status == 429:
+            payload = _json_or_none(response.content)
+            cost = _cost(payload)
+            delay = _retry_after(response) or self.bucket.throttled_delay(cost, document)
+            raise _Throttled(delay)
+        if status >= 500:
+            raise _Retry(
+                "shopify_unavailable",
+                f"Shopify answered {status}",
+                _retry_after(response),
+            )
+        if status in _TERMINAL_STATUS:
+            code, text = _TERMINAL_STATUS[status]
+            raise TerminalError(f"Shopify: {text}", code=code)
+        if status != 200:
+            raise TerminalError(f"Shopify answered {status}", code="shopify_bad_request")
+        payload = _json_or_none(response.content)
+        if not isinstance(payload, dict):
+            raise _Retry("shopify_malformed_response", "Shopify sent a malformed response")
+        cost = _cost(payload)
+        errors = payload.get("errors")
+        if errors:
+            self._raise_for_errors(errors, cost, document)
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise _Retry("shopify_malformed_response", "Shopify sent a response without data")
+        self.bucket.observe(cost, document)
+        actual = cost.get("actualQueryCost") if cost else None
+        self.points += float(actual) if isinstance(actual, int | float) else 0.0
+        return GraphQLResult(data, cost)
+
+    def _raise_for_errors(self, errors: Any, cost: Mapping[str, Any] | None, document: str) -> None:
+        items = errors if isinstance(errors, list) else [{"message": str(errors)}]
+        codes = {_error_code(e) for e in items}
+        if "THROTTLED" in codes:
+            raise _Throttled(self.bucket.throttled_delay(cost, document))
+        self.bucket.observe(cost, document)
+        if "ACCESS_DENIED" in codes:
+            raise CredentialError(
+                "Shopify denied access to the data: the app lacks a required scope",
+                code="shopify_access_denied",
+            )
+        if "INTERNAL_SERVER_ERROR" in codes:
+            raise _Retry("shopify_internal_error", "Shopify reported an internal error")
+        if "MAX_COST_EXCEEDED" in codes:
+            raise TerminalError(
+                "a Shopify query exceeded the maximum cost", code="shopify_query_cost"
+            )
+        first = items[0] if items and isinstance(items[0], Mapping) else {}
+        message = self._scrub(str(first.get("message", "unknown error")))[:300]
+        raise TerminalError(f"Shopify GraphQL error: {message}", code="shopify_graphql_error")
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "[redacted]") if self._token else text
+
+    async def download_lines(self, url: str) -> AsyncIterator[bytes]:
+        """The non-empty lines of a bulk result file, streamed (never whole in memory).
+
+        A connection that breaks mid-file is resumed from the last complete line, with a Range
+        request when the server honours it (206) or by skipping the bytes already read (200).
+        """
+        offset = 0
+        failures = 0
+        while True:
+            headers = {"Range": f"bytes={offset}-"} if offset else {}
+            try:
+                async with self._download.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    if status >= 500:
+                        raise _Retry("shopify_download_failed", f"bulk file download got {status}")
+                    if status not in (200, 206):
+                        raise TransientError(
+                            f"the bulk result file is no longer available ({status})",
+                            code="shopify_bulk_url_expired",
+                        )
+                    skip = offset if status == 200 else 0
+                    pending = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        self._on_progress()
+                        if skip:
+                            if len(chunk) <= skip:
+                                skip -= len(chunk)
+                                continue
+                            chunk = chunk[skip:]
+                            skip = 0
+                        start = 0
+                        while (newline := chunk.find(b"\n", start)) != -1:
+                            if pending:
+                                pending += chunk[start:newline]
+                                line = bytes(pending)
+                                pending.clear()
+                            else:
+                                line = chunk[start:newline]
+                            offset += len(line) + 1
+                            start = newline + 1
+                            if line.strip():
+                                yield line
+                        pending += chunk[start:]
+                    if pending.strip():
+                        offset += len(pending)
+                        yield bytes(pending)
+                    return
+            except (httpx.TransportError, _Retry) as exc:
+                failures += 1
+                if failures > self.settings.max_retries:
+                    code = exc.code if isinstance(exc, _Retry) else "shopify_download_failed"
+                    raise TransientError(
+                        "downloading the bulk result file kept failing", code=code
+                    ) from None
+                await asyncio.sleep(self._backoff(failures, None))
+
+
+def _nothing() -> None:
+    return None
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _cost(payload: Any) -> Mapping[str, Any] | None:
+    if not isinstance(payload, dict):
+        return None
+    extensions = payload.get("extensions")
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    return cost if isinstance(cost, dict) else None
+
+
+def _error_code(error: Any) -> str | None:
+    if not isinstance(error, Mapping):
+        return None
+    extensions = error.get("extensions")
+    code = extensions.get("code") if isinstance(extensions, Mapping) else None
+    if code is None and str(error.get("message", "")).lower() == "throttled":
+        return "THROTTLED"
+    return str(code) if code is not None else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,97 @@
+"""Shopify's staging table: its line contract, a plain loader, and retention.
+
+Jobs stage through storeline/worker/kit/staging.py (each batch fenced with its resume point).
+`copy_lines` is the same COPY into a caller's connection or transaction, without a job: the
+warehouse tests and bench/ingest.py load files with it.
+
+Lines go to Postgres unparsed: Postgres parses the jsonb (it must anyway) and derives gid,
+typename and parent from it in generated columns, so the loader costs one escape per line and
+memory stays flat whatever the file size. The pool's jsonb codec is text-only, which rules out
+asyncpg's binary `copy_records_to_table`; ~1 MiB batches are sent with `copy_to_table` in COPY
+text format instead, one short COPY each.
+
+Line contract (what the transform reads, see storeline/platforms/shopify/sql/queries/warehouse.sql):
+one JSON object per line exactly as Shopify returned it, with `id` (a gid), `__typename` when
+selected (else the gid's type is used) and `__parentId` on connection children. Refund details from
+refund_details.graphql may be loaded as `Refund` lines (`__parentId` = the Order gid, with
+refundLineItems/refundShippingLines nested) or as the nodes(ids:) Order objects themselves (an Order
+line without createdAt is read as a refund-details carrier, never as the order).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+
+from storeline.platforms.shopify.sql import queries
+from storeline.worker.kit.staging import COLUMNS, DEFAULT_BATCH_BYTES, escape
+
+TABLE = "shopify_bulk_rows"
+
+
+async def copy_lines(
+    conn: asyncpg.Connection, *, job_id: int, shop_id: str, lines: AsyncIterator[bytes]
+) -> int:
+    """COPY every non-blank line into staging; returns how many were loaded.
+
+    Line numbers continue after the job's existing rows, so a job may load several files (a
+    partial result, then the rest; pages; refund details) and the transform still keeps the
+    last line of every gid. If `lines` raises, the lines it yielded are loaded first.
+    """
+    start = await conn.fetchval(queries()["shopify_next_line_no"], job_id)
+    prefix = f"{job_id}\t{shop_id}\t".encode()
+    line_no = int(start)
+    buf = bytearray()
+    source = aiter(lines)
+    while True:
+        try:
+            raw = await anext(source)
+        except StopAsyncIteration:
+            break
+        except Exception:
+            # The source broke (a download gave up): every whole line it yielded is committed
+            # before the error goes on, so a caller that counted them can resume right after.
+            if buf:
+                await _copy(conn, buf)
+            raise
+        line = raw.strip()
+        if not line:
+            continue
+        line_no += 1
+        buf += prefix
+        buf += str(line_no).encode()
+        buf += b"\t"
+        buf += escape(line)
+        buf += b"\n"
+        if len(buf) >= DEFAULT_BATCH_BYTES:
+            await _copy(conn, buf)
+            buf.clear()
+    if buf:
+        await _copy(conn, buf)
+    return line_no - int(start)
+
+
+async def _copy(conn: asyncpg.Connection, buf: bytearray) -> None:
+    """One short COPY per batch: no statement stays open while the source is still being
+    downloaded (a slow export would otherwise hit the command timeout and hold a backend)."""
+    await conn.copy_to_table(
+        TABLE,
+        schema_name="staging_ingest",
+        source=io.BytesIO(buf),
+        columns=COLUMNS,
+        format="text",
+    )
+
+
+async def prune_staging(
+    conn: asyncpg.Connection, *, older_than: datetime, keep_jobs: int = 3
+) -> int:
+    """Retention: delete staging rows of finished Shopify jobs completed before `older_than`,
+    keeping every shop's last `keep_jobs` successful jobs (for re-runs and audits). Rows of jobs
+    unknown to sync_jobs are deleted too. Returns the rows deleted. Nothing is lost: the warehouse
+    keeps the latest raw JSON of every object."""
+    status = await conn.execute(queries()["shopify_prune_staging"], older_than, keep_jobs)
+    return int(status.split()[-1])

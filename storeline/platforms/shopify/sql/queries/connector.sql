@@ -1,0 +1,15 @@
+-- Queries the Shopify connector (storeline/platforms/shopify) runs against its own staging rows.
+-- The table and its other queries belong to 10_shopify.sql / shopify.sql.
+
+-- name: shopify_connector_refunded_orders
+-- Keyset page ($2 = last gid of the previous page, '' first) of this job's staged orders that
+-- have refunds: their refund line items are fetched separately (bulk files cannot hold them).
+SELECT DISTINCT gid
+FROM staging_ingest.shopify_bulk_rows
+WHERE sync_job_id = $1
+  AND typename = 'Order'
+  AND gid > $2
+  AND jsonb_typeof(payload -> 'refunds') = 'array'
+  AND jsonb_array_length(payload -> 'refunds') > 0
+ORDER BY gid
+LIMIT $3
