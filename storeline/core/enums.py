@@ -1,4 +1,5 @@
-"""Enumerations shared by the API and the worker; values match the CHECK constraints in SQL."""
+"""Enumerations shared by the API and the worker; values match the CHECK constraints in SQL
+(Platform: the app_dashboard.platform domain)."""
 
 from enum import StrEnum
 

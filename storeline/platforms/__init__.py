@@ -4,7 +4,9 @@ registry, read by the kernel (which secret fields a credential takes), the API a
 
 It holds data only and imports nothing but `storeline.core.enums`, so reading it never loads a
 connector. A new platform adds its `Platform` member, one entry here and its folder beside this
-file (`storeline/platforms/<platform>/`: connector, settings, SQL, request documents).
+file (`storeline/platforms/<platform>/`: connector, settings, SQL, request documents); the
+SQL list of platforms is the `app_dashboard.platform` domain (revision 0012), changed by a new
+revision (tests/platforms/test_registry.py checks that both name the same platforms).
 """
 
 from __future__ import annotations
