@@ -12,6 +12,7 @@ def worker_env(urls: dict[str, str]) -> dict[str, str]:
     return {
         **os.environ,
         "SHOPIFY_BASE_URL": f"{urls['shopify']}/shops/{{handle}}",
+        "META_BASE_URL": urls["meta"],
         "STORELINE_LOG_FORMAT": "json",
     }
 

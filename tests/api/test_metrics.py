@@ -345,3 +345,41 @@ async def test_bad_ranges_are_400_problems(
     )
     assert r.status_code == 200, r.text
     assert len(r.json()["daily"]) == 731
+
+
+async def test_spend_mer_roas_and_top_campaigns_from_meta_facts(
+    data: asyncpg.Connection, api: httpx.AsyncClient, token: Token
+) -> None:
+    """Spend in the shop's currency enters MER and ROAS; an ad account in another currency is
+    left out, never summed; campaigns rank by spend over the range."""
+    ads = [  # (account, ad, day, campaign, currency, spend, purchase value)
+        ("act_1", "ad1", date(2024, 3, 1), "c1", "USD", "40.00", "120.00"),
+        ("act_1", "ad2", date(2024, 3, 2), "c1", "USD", "10.00", "0"),
+        ("act_1", "ad3", date(2024, 3, 2), "c2", "USD", "25.50", "51.00"),
+        ("act_1", "ad3", date(2024, 3, 9), "c2", "USD", "999.00", "0"),  # outside the range
+        ("act_2", "ad9", date(2024, 3, 2), "c9", "EUR", "500.00", "900.00"),  # other currency
+    ]
+    await data.executemany(
+        """INSERT INTO core_warehouse.fact_marketing_campaign_daily (shop_id, platform,
+           account_id, ad_id, day, campaign_id, campaign_name, currency, spend, purchase_value,
+           raw, sync_job_id)
+           VALUES ($1, 'META', $2, $3, $4, $5, 'Campaign ' || $5, $6, $7, $8, '{}', 1)""",
+        [(A1, a, ad, d, c, cur, Decimal(s), Decimal(v)) for a, ad, d, c, cur, s, v in ads],
+    )
+    await data.execute(
+        """INSERT INTO core_warehouse.fact_marketing_daily (shop_id, platform, day, currency,
+           spend, purchase_value)
+           SELECT shop_id, platform, day, currency, sum(spend), sum(purchase_value)
+           FROM core_warehouse.fact_marketing_campaign_daily GROUP BY 1, 2, 3, 4"""
+    )
+    r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    kpis = body["kpis"]
+    spend = Decimal("75.50")
+    assert Decimal(kpis["ad_spend"]) == spend
+    total = expected_kpis(A1, date(2024, 3, 1), date(2024, 3, 5))["total_sales"]
+    assert Decimal(kpis["mer"]) == (total / spend).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert {k: Decimal(v) for k, v in kpis["roas"].items()} == {"META": Decimal("2.26")}
+    campaigns = [(c["campaign_id"], Decimal(c["spend"])) for c in body["top_campaigns"]]
+    assert campaigns == [("c1", Decimal("50.00")), ("c2", Decimal("25.50"))]
