@@ -55,6 +55,19 @@ async def test_backfill_equals_the_oracle_on_every_day(
     assert ads["n"] > 0
     assert ads["bare"] == 0
     assert ads["currencies"] == 1
+    account = await pool.fetchrow("SELECT * FROM reporting.ad_accounts")
+    assert account["account_id"] == shop.meta_ad_account_id
+    assert account["currency_matches_shop"]
+    assert account["timezone"] == shop.timezone
+    assert account["timezone_matches_shop"]
+    await pool.execute("UPDATE app_dashboard.shops SET timezone = 'UTC', currency = 'EUR'")
+    account = await pool.fetchrow("SELECT * FROM reporting.ad_accounts")
+    assert not account["timezone_matches_shop"]
+    assert not account["currency_matches_shop"]
+    assert (
+        await pool.fetchval("SELECT count(*) FROM reporting.marketing_daily WHERE in_shop_currency")
+        == 0
+    )
     assert job["records_synced"] == await pool.fetchval(
         "SELECT count(*) FROM staging_ingest.meta_insights_raw WHERE sync_job_id = $1", job_id
     )
