@@ -270,6 +270,7 @@ async def test_a_long_statement_is_progress_not_a_stall(
     shop = await add_shop(jobs_db, "busy", rows=1, busy_seconds=2.5)
     job_id = await only_job(jobs_db, shop)
     async with running_worker(db_dsn, fast_settings(stall_seconds=0.8)):
+
         async def finished() -> bool:
             return await status_of(jobs_db, job_id) == "SUCCEEDED"
 
