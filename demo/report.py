@@ -120,3 +120,71 @@ def marketing_table(shop: Mapping[str, Any]) -> Table:
             Text("✓", style="green") if got == want else Text("✗", style="bold red"),
         )
     return table
+
+
+def _traffic(shop: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Storeline, oracle) GA4 figures over the window; users are GA4's per-day counts, so the
+    range shows their mean (a sum would count returning users twice)."""
+    days = shop["traffic"]
+    sessions = sum(int(d["sessions"]) for d in days)
+    active = [d for d in days if int(d["sessions"])]
+    four, cent = Decimal("0.0001"), Decimal("0.01")
+    revenue = sum((Decimal(d["purchase_revenue"]) for d in days), Decimal(0))
+
+    def ratio(part: Decimal, whole: int, unit: Decimal) -> Decimal | None:
+        return (part / whole).quantize(unit, ROUND_HALF_UP) if whole else None
+
+    oracle: dict[str, Any] = {
+        "sessions": sessions,
+        "new users": sum(int(d["new_users"]) for d in days),
+        "avg daily users": ratio(Decimal(sum(int(d["users"]) for d in active)), len(active), cent),
+        "engagement rate": ratio(
+            Decimal(sum(int(d["engaged_sessions"]) for d in days)), sessions, four
+        ),
+        "conversion rate": ratio(
+            Decimal(sum(int(d["transactions"]) for d in days)), sessions, four
+        ),
+        "revenue / session": ratio(revenue, sessions, cent),
+    }
+    k = shop["kpis"]
+
+    def dec(name: str) -> Decimal | None:
+        return Decimal(k[name]) if k.get(name) is not None else None
+
+    ours: dict[str, Any] = {
+        "sessions": k.get("sessions"),
+        "new users": k.get("new_users"),
+        "avg daily users": dec("avg_daily_users"),
+        "engagement rate": dec("engagement_rate"),
+        "conversion rate": dec("conversion_rate"),
+        "revenue / session": dec("revenue_per_session"),
+    }
+    return ours, oracle
+
+
+def traffic_equal(shop: Mapping[str, Any]) -> bool:
+    ours, oracle = _traffic(shop)
+    return ours == oracle
+
+
+def traffic_table(shop: Mapping[str, Any]) -> Table:
+    ours, oracle = _traffic(shop)
+    zone = shop["kpis"].get("traffic_timezone_matches_shop")
+    table = Table(
+        title=f"{shop['name']} · GA4",
+        caption="property timezone = shop's" if zone is not False else "property timezone differs",
+        caption_style="green" if zone is not False else "bold yellow",
+    )
+    table.add_column("figure")
+    table.add_column("Storeline", justify="right", no_wrap=True)
+    table.add_column("oracle", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for figure, want in oracle.items():
+        got = ours[figure]
+        table.add_row(
+            figure,
+            "—" if got is None else f"{got:,}",
+            "—" if want is None else f"{want:,}",
+            Text("✓", style="green") if got == want else Text("✗", style="bold red"),
+        )
+    return table

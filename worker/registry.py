@@ -20,6 +20,7 @@ ConnectorFactory = Callable[[], Connector]
 CONNECTORS: dict[Platform, str] = {
     Platform.SHOPIFY: "worker.connectors.shopify.connector:ShopifyConnector",
     Platform.META: "worker.connectors.meta.connector:MetaConnector",
+    Platform.GA4: "worker.connectors.ga4.connector:Ga4Connector",
 }
 
 

@@ -383,3 +383,35 @@ async def test_spend_mer_roas_and_top_campaigns_from_meta_facts(
     assert {k: Decimal(v) for k, v in kpis["roas"].items()} == {"META": Decimal("2.26")}
     campaigns = [(c["campaign_id"], Decimal(c["spend"])) for c in body["top_campaigns"]]
     assert campaigns == [("c1", Decimal("50.00")), ("c2", Decimal("25.50"))]
+
+
+async def test_traffic_from_ga4_day_totals(
+    data: asyncpg.Connection, api: httpx.AsyncClient, token: Token
+) -> None:
+    """Sessions, new users and the ratios add up over the range from their parts; users are
+    GA4's per-day counts, never summed: exact for one day, a mean of days otherwise; a property
+    in another timezone than the shop's is flagged."""
+    days = [  # (day, sessions, users, new users, engaged, transactions, revenue)
+        (date(2024, 3, 1), 100, 80, 50, 60, 2, "150.00"),
+        (date(2024, 3, 2), 300, 210, 120, 150, 9, "600.00"),
+        (date(2024, 3, 9), 999, 999, 999, 999, 99, "9999.00"),  # outside the range
+    ]
+    await data.executemany(
+        """INSERT INTO core_warehouse.fact_web_traffic_day_totals (shop_id, property_id, day,
+           property_timezone, currency, sessions, users, new_users, engaged_sessions,
+           transactions, purchase_revenue, sync_job_id)
+           VALUES ($1, '1', $2, 'America/Los_Angeles', 'USD', $3, $4, $5, $6, $7, $8, 1)""",
+        [(A1, d, s, u, n, e, x, Decimal(r)) for d, s, u, n, e, x, r in days],
+    )
+    r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
+    assert r.status_code == 200, r.text
+    kpis = r.json()["kpis"]
+    assert (kpis["sessions"], kpis["new_users"], kpis["users"]) == (400, 170, None)
+    assert Decimal(kpis["avg_daily_users"]) == Decimal("145.00")
+    assert Decimal(kpis["engagement_rate"]) == Decimal("0.5250")
+    assert Decimal(kpis["conversion_rate"]) == Decimal("0.0275")
+    assert Decimal(kpis["revenue_per_session"]) == Decimal("1.88")
+    assert kpis["traffic_timezone_matches_shop"] is False
+    one_day = {"from": "2024-03-02", "to": "2024-03-02"}
+    r = await api.get(f"/api/shops/{A1}/metrics", params=one_day, headers=auth(token, A_OWNER))
+    assert r.json()["kpis"]["users"] == 210

@@ -16,8 +16,8 @@ ORDER BY s.name, s.id
 -- $3 date[] last days (parallel arrays), $4 minutes after which a platform counts as stale.
 -- One row per shop, set-based, so the side-by-side view is one statement whatever the count.
 --
--- Each source is one CTE returning one row per range; traffic and pipeline are NULL until their
--- connectors' facts exist: replacing a placeholder CTE by the sum over its fact table (same
+-- Each source is one CTE returning one row per range; pipeline is NULL until its connector's facts
+-- exist: replacing a placeholder CTE by the sum over its fact table (same
 -- columns) is the whole change. Marketing is NULL for a shop with no ad spend in its currency. roas and open_by_stage are jsonb objects
 -- whose values are decimal strings (exact; orjson would turn JSON numbers into floats).
 WITH ranges AS (
@@ -60,9 +60,26 @@ marketing AS (
     GROUP BY r.shop_id
 ),
 traffic AS (
-    -- Placeholder until core_warehouse.fact_web_traffic_daily (GA4 sessions and users).
-    SELECT r.shop_id, NULL::bigint AS sessions, NULL::bigint AS users
+    -- GA4 day totals (reporting.web_traffic_daily); NULL for a shop without GA4 data. Users are
+    -- de-duplicated by GA4 per day and cannot be summed (docs/platforms/ga4.md, item 5): `users`
+    -- is exact for a one-day range only, `avg_daily_users` is the mean of the days' own counts.
+    -- New users add up across days (a user is new once). Ratios come from summed parts;
+    -- revenue per session only from revenue in the shop's currency.
+    SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
+           CASE WHEN r.day_from = r.day_to THEN max(t.users) END AS users,
+           round(avg(t.users), 2) AS avg_daily_users,
+           sum(t.new_users)::bigint AS new_users,
+           round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
+               AS engagement_rate,
+           round(sum(t.transactions)::numeric / nullif(sum(t.sessions), 0), 4) AS conversion_rate,
+           round(sum(t.purchase_revenue) FILTER (WHERE t.in_shop_currency)
+                 / nullif(sum(t.sessions) FILTER (WHERE t.in_shop_currency), 0), 2)
+               AS revenue_per_session,
+           bool_and(t.timezone_matches_shop) AS traffic_timezone_matches_shop
     FROM ranges AS r
+    LEFT JOIN reporting.web_traffic_daily AS t
+        ON t.shop_id = r.shop_id AND t.day BETWEEN r.day_from AND r.day_to
+    GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
     -- Placeholder until core_warehouse.crm_deals: open amount by stage, won amount by close day.
@@ -88,7 +105,8 @@ SELECT r.shop_id, r.day_from, r.day_to,
        m.ad_spend,
        round(v.total_sales / nullif(m.ad_spend, 0), 2) AS mer,
        m.roas,
-       t.sessions, t.users,
+       t.sessions, t.users, t.avg_daily_users, t.new_users, t.engagement_rate,
+       t.conversion_rate, t.revenue_per_session, t.traffic_timezone_matches_shop,
        p.open_by_stage, p.won_amount,
        st.max_stale_minutes,
        coalesce(st.stale_platforms, '{}') AS stale_platforms
