@@ -30,7 +30,7 @@ from storeline.core.settings import clear_caches, path_settings
 from storeline.core.sql import parse, queries
 
 QUERIES = parse((Path(__file__).parent / "queries.sql").read_text(), source="demo/queries.sql")
-PLATFORMS = [Platform.SHOPIFY]
+PLATFORMS = [Platform.SHOPIFY, Platform.META, Platform.GA4]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -138,21 +138,51 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
                 f"/_sandbox/oracle/shopify/{shop['shop_id']}",
                 params={"from": window[0].isoformat(), "to": window[1].isoformat()},
             )["days"]
-            summaries.append({**shop, "ours": ours, "oracle": oracle, "window": window})
+            kpis = api.get(
+                f"/api/shops/{shop['shop_id']}/metrics",
+                **{"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )["kpis"]
+            ads = sandbox.admin(
+                "GET",
+                f"/_sandbox/oracle/meta/{shop['shop_id']}",
+                params={"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )["days"]
+            traffic = sandbox.admin(
+                "GET",
+                f"/_sandbox/oracle/ga4/{shop['shop_id']}",
+                params={"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )["days"]
+            summaries.append(
+                {**shop, "ours": ours, "oracle": oracle, "window": window, "kpis": kpis,
+                 "ads": ads, "traffic": traffic}
+            )  # fmt: skip
         console.print()
         console.print(
             "[bold]Last 30 days of revenue, Storeline's API vs Shopify's sales-report "
             "definitions computed independently by the sandbox[/]"
         )
         console.print(Columns([report.revenue_table(s, s["window"]) for s in summaries]))
+        console.print()
+        console.print(
+            "[bold]Same 30 days of Meta Ads spend, MER and ROAS, Storeline's API vs the "
+            "sandbox's Meta oracle[/]"
+        )
+        console.print(Columns([report.marketing_table(s) for s in summaries]))
+        console.print()
+        console.print(
+            "[bold]Same 30 days of GA4 traffic, Storeline's API vs the sandbox's GA4 oracle[/]"
+        )
+        console.print(Columns([report.traffic_table(s) for s in summaries]))
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
+        mismatched |= any(not report.marketing_equal(s) for s in summaries)
+        mismatched |= any(not report.traffic_equal(s) for s in summaries)
         if failed or mismatched:
             console.print("[bold red]Some syncs failed or figures differ from the oracle.[/]")
             return 1
         console.print(
-            "[bold green]Every shop's revenue equals Shopify's sales-report figures "
-            "computed independently by the sandbox.[/] Rerun to see incrementals."
+            "[bold green]Every shop's revenue, ad spend and traffic equal the figures computed "
+            "independently by the sandbox.[/] Rerun to see incrementals."
         )
         return 0
     finally:

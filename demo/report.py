@@ -1,10 +1,11 @@
-"""The closing table: Storeline's revenue for the last 30 shop-local days next to the oracle's."""
+"""The closing tables: Storeline's revenue and ad spend for the last 30 shop-local days next to
+the sandbox oracles'."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rich.table import Table
@@ -75,3 +76,115 @@ def revenue_table(shop: Mapping[str, Any], window: tuple[date, date]) -> Table:
 
 def _fmt(value: Decimal, figure: str) -> str:
     return f"{value:,.0f}" if figure == "orders" else f"{value:,.2f}"
+
+
+def _ads(shop: Mapping[str, Any]) -> tuple[dict[str, Decimal | None], dict[str, Decimal | None]]:
+    """(Storeline, oracle) spend, purchase value, ROAS and MER over the window."""
+    kpis = shop["kpis"]
+    spend = sum((Decimal(d["spend"]) for d in shop["ads"]), Decimal(0))
+    value = sum((Decimal(d["purchase_value"]) for d in shop["ads"]), Decimal(0))
+    total = totals(shop["oracle"])["total_sales"]
+    cent = Decimal("0.01")
+    oracle: dict[str, Decimal | None] = {
+        "ad spend": spend,
+        "ROAS (Meta)": (value / spend).quantize(cent, ROUND_HALF_UP) if spend else None,
+        "MER": (total / spend).quantize(cent, ROUND_HALF_UP) if spend else None,
+    }
+    roas = (kpis.get("roas") or {}).get("META")
+    ours: dict[str, Decimal | None] = {
+        "ad spend": Decimal(kpis["ad_spend"]) if kpis.get("ad_spend") is not None else None,
+        "ROAS (Meta)": Decimal(roas) if roas is not None else None,
+        "MER": Decimal(kpis["mer"]) if kpis.get("mer") is not None else None,
+    }
+    return ours, oracle
+
+
+def marketing_equal(shop: Mapping[str, Any]) -> bool:
+    ours, oracle = _ads(shop)
+    return ours == oracle
+
+
+def marketing_table(shop: Mapping[str, Any]) -> Table:
+    ours, oracle = _ads(shop)
+    table = Table(title=f"{shop['name']} · Meta Ads")
+    table.add_column("figure")
+    table.add_column("Storeline", justify="right", no_wrap=True)
+    table.add_column("oracle", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for figure, want in oracle.items():
+        got = ours[figure]
+        table.add_row(
+            figure,
+            "—" if got is None else f"{got:,.2f}",
+            "—" if want is None else f"{want:,.2f}",
+            Text("✓", style="green") if got == want else Text("✗", style="bold red"),
+        )
+    return table
+
+
+def _traffic(shop: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Storeline, oracle) GA4 figures over the window; users are GA4's per-day counts, so the
+    range shows their mean (a sum would count returning users twice)."""
+    days = shop["traffic"]
+    sessions = sum(int(d["sessions"]) for d in days)
+    active = [d for d in days if int(d["sessions"])]
+    four, cent = Decimal("0.0001"), Decimal("0.01")
+    revenue = sum((Decimal(d["purchase_revenue"]) for d in days), Decimal(0))
+
+    def ratio(part: Decimal, whole: int, unit: Decimal) -> Decimal | None:
+        return (part / whole).quantize(unit, ROUND_HALF_UP) if whole else None
+
+    oracle: dict[str, Any] = {
+        "sessions": sessions,
+        "new users": sum(int(d["new_users"]) for d in days),
+        "avg daily users": ratio(Decimal(sum(int(d["users"]) for d in active)), len(active), cent),
+        "engagement rate": ratio(
+            Decimal(sum(int(d["engaged_sessions"]) for d in days)), sessions, four
+        ),
+        "conversion rate": ratio(
+            Decimal(sum(int(d["transactions"]) for d in days)), sessions, four
+        ),
+        "revenue / session": ratio(revenue, sessions, cent),
+    }
+    k = shop["kpis"]
+
+    def dec(name: str) -> Decimal | None:
+        return Decimal(k[name]) if k.get(name) is not None else None
+
+    ours: dict[str, Any] = {
+        "sessions": k.get("sessions"),
+        "new users": k.get("new_users"),
+        "avg daily users": dec("avg_daily_users"),
+        "engagement rate": dec("engagement_rate"),
+        "conversion rate": dec("conversion_rate"),
+        "revenue / session": dec("revenue_per_session"),
+    }
+    return ours, oracle
+
+
+def traffic_equal(shop: Mapping[str, Any]) -> bool:
+    ours, oracle = _traffic(shop)
+    return ours == oracle
+
+
+def traffic_table(shop: Mapping[str, Any]) -> Table:
+    ours, oracle = _traffic(shop)
+    zone = shop["kpis"].get("traffic_timezone_matches_shop")
+    table = Table(
+        title=f"{shop['name']} · GA4",
+        caption="property timezone = shop's" if zone is not False else "property timezone differs",
+        caption_style="green" if zone is not False else "bold yellow",
+    )
+    table.add_column("figure")
+    table.add_column("Storeline", justify="right", no_wrap=True)
+    table.add_column("oracle", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for figure, want in oracle.items():
+        got = ours[figure]
+        table.add_row(
+            figure,
+            "—" if got is None else f"{got:,}",
+            "—" if want is None else f"{want:,}",
+            Text("✓", style="green") if got == want else Text("✗", style="bold red"),
+        )
+    return table

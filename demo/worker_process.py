@@ -12,6 +12,9 @@ def worker_env(urls: dict[str, str]) -> dict[str, str]:
     return {
         **os.environ,
         "SHOPIFY_BASE_URL": f"{urls['shopify']}/shops/{{handle}}",
+        "META_BASE_URL": urls["meta"],
+        "GA4_BASE_URL": urls["ga4"],
+        "GA4_TOKEN_URL": f"{urls['ga4']}/token",
         "STORELINE_LOG_FORMAT": "json",
     }
 

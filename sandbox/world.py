@@ -45,6 +45,9 @@ class ShopProfile:
     # HubSpot: records one bulk edit touches, all stamped with one hs_lastmodifieddate. Keep it
     # under 10,000 by default; tests of the search cap raise it (sandbox/hubspot/catalog.py).
     hubspot_bulk_edit_size: int = 3000
+    # Meta: campaigns in the ad account (None: 3-6 drawn from the seed). Each has 2-3 ad sets of
+    # 2-3 ads, so ~80 campaigns make the ≥ 500-ad account bench/meta.py needs.
+    meta_campaigns: int | None = None
 
     @property
     def handle(self) -> str:

@@ -129,6 +129,8 @@ def _build(seed: int, anchor: datetime, shop: ShopProfile, history_start: date) 
     # Ad spend is ~12-20 % of revenue: budgets scale with the shop's orders per day and AOV.
     daily_spend = Decimal(str(shop.orders_per_day)) * aov * Decimal(str(rng.uniform(0.12, 0.2)))
     n_campaigns = rng.randint(3, 6)
+    if shop.meta_campaigns is not None:
+        n_campaigns = shop.meta_campaigns
     weights = [rng.uniform(0.6, 1.6) for _ in range(n_campaigns)]
     ads: list[Ad] = []
     for c in range(n_campaigns):

@@ -49,7 +49,15 @@ class Kpis(Revenue, frozen=True, kw_only=True):
     mer: Decimal | None
     roas: dict[str, Decimal] | None
     sessions: int | None
+    # GA4 users are distinct per day and never summed: exact for a one-day range only.
     users: int | None
+    avg_daily_users: Decimal | None
+    new_users: int | None
+    engagement_rate: Decimal | None
+    conversion_rate: Decimal | None
+    revenue_per_session: Decimal | None
+    # False when the GA4 property's days are in another timezone than the shop's.
+    traffic_timezone_matches_shop: bool | None
     pipeline: Pipeline | None
 
     @classmethod
@@ -67,6 +75,12 @@ class Kpis(Revenue, frozen=True, kw_only=True):
             roas=_decimals(row["roas"]),
             sessions=row["sessions"],
             users=row["users"],
+            avg_daily_users=row["avg_daily_users"],
+            new_users=row["new_users"],
+            engagement_rate=row["engagement_rate"],
+            conversion_rate=row["conversion_rate"],
+            revenue_per_session=row["revenue_per_session"],
+            traffic_timezone_matches_shop=row["traffic_timezone_matches_shop"],
             pipeline=pipeline,
         )
 

@@ -5,7 +5,7 @@ registry, read by the kernel (which secret fields a credential takes), the API a
 It holds data only and imports nothing but `storeline.core.enums`, so reading it never loads a
 connector. A new platform adds its `Platform` member, one entry here and its folder beside this
 file (`storeline/platforms/<platform>/`: connector, settings, SQL, request documents); the
-SQL list of platforms is the `app_dashboard.platform` domain (revision 0012), changed by a new
+SQL list of platforms is the `app_dashboard.platform` domain (revision 0013), changed by a new
 revision (tests/platforms/test_registry.py checks that both name the same platforms).
 """
 
@@ -52,7 +52,7 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
             "Google Analytics 4",
             secret_fields=frozenset({"client_id", "client_secret", "refresh_token"}),
             metadata_keys=frozenset({"property_id"}),
-            connector=None,
+            connector="storeline.platforms.ga4.connector:Ga4Connector",
         ),
         PlatformSpec(
             Platform.HUBSPOT,

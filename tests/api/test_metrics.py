@@ -345,3 +345,73 @@ async def test_bad_ranges_are_400_problems(
     )
     assert r.status_code == 200, r.text
     assert len(r.json()["daily"]) == 731
+
+
+async def test_spend_mer_roas_and_top_campaigns_from_meta_facts(
+    data: asyncpg.Connection, api: httpx.AsyncClient, token: Token
+) -> None:
+    """Spend in the shop's currency enters MER and ROAS; an ad account in another currency is
+    left out, never summed; campaigns rank by spend over the range."""
+    ads = [  # (account, ad, day, campaign, currency, spend, purchase value)
+        ("act_1", "ad1", date(2024, 3, 1), "c1", "USD", "40.00", "120.00"),
+        ("act_1", "ad2", date(2024, 3, 2), "c1", "USD", "10.00", "0"),
+        ("act_1", "ad3", date(2024, 3, 2), "c2", "USD", "25.50", "51.00"),
+        ("act_1", "ad3", date(2024, 3, 9), "c2", "USD", "999.00", "0"),  # outside the range
+        ("act_2", "ad9", date(2024, 3, 2), "c9", "EUR", "500.00", "900.00"),  # other currency
+    ]
+    await data.executemany(
+        """INSERT INTO core_warehouse.fact_marketing_campaign_daily (shop_id, platform,
+           account_id, ad_id, day, campaign_id, campaign_name, currency, spend, purchase_value,
+           raw, sync_job_id)
+           VALUES ($1, 'META', $2, $3, $4, $5, 'Campaign ' || $5, $6, $7, $8, '{}', 1)""",
+        [(A1, a, ad, d, c, cur, Decimal(s), Decimal(v)) for a, ad, d, c, cur, s, v in ads],
+    )
+    await data.execute(
+        """INSERT INTO core_warehouse.fact_marketing_daily (shop_id, platform, day, currency,
+           spend, purchase_value)
+           SELECT shop_id, platform, day, currency, sum(spend), sum(purchase_value)
+           FROM core_warehouse.fact_marketing_campaign_daily GROUP BY 1, 2, 3, 4"""
+    )
+    r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    kpis = body["kpis"]
+    spend = Decimal("75.50")
+    assert Decimal(kpis["ad_spend"]) == spend
+    total = expected_kpis(A1, date(2024, 3, 1), date(2024, 3, 5))["total_sales"]
+    assert Decimal(kpis["mer"]) == (total / spend).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert {k: Decimal(v) for k, v in kpis["roas"].items()} == {"META": Decimal("2.26")}
+    campaigns = [(c["campaign_id"], Decimal(c["spend"])) for c in body["top_campaigns"]]
+    assert campaigns == [("c1", Decimal("50.00")), ("c2", Decimal("25.50"))]
+
+
+async def test_traffic_from_ga4_day_totals(
+    data: asyncpg.Connection, api: httpx.AsyncClient, token: Token
+) -> None:
+    """Sessions, new users and the ratios add up over the range from their parts; users are
+    GA4's per-day counts, never summed: exact for one day, a mean of days otherwise; a property
+    in another timezone than the shop's is flagged."""
+    days = [  # (day, sessions, users, new users, engaged, transactions, revenue)
+        (date(2024, 3, 1), 100, 80, 50, 60, 2, "150.00"),
+        (date(2024, 3, 2), 300, 210, 120, 150, 9, "600.00"),
+        (date(2024, 3, 9), 999, 999, 999, 999, 99, "9999.00"),  # outside the range
+    ]
+    await data.executemany(
+        """INSERT INTO core_warehouse.fact_web_traffic_day_totals (shop_id, property_id, day,
+           property_timezone, currency, sessions, users, new_users, engaged_sessions,
+           transactions, purchase_revenue, sync_job_id)
+           VALUES ($1, '1', $2, 'America/Los_Angeles', 'USD', $3, $4, $5, $6, $7, $8, 1)""",
+        [(A1, d, s, u, n, e, x, Decimal(r)) for d, s, u, n, e, x, r in days],
+    )
+    r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
+    assert r.status_code == 200, r.text
+    kpis = r.json()["kpis"]
+    assert (kpis["sessions"], kpis["new_users"], kpis["users"]) == (400, 170, None)
+    assert Decimal(kpis["avg_daily_users"]) == Decimal("145.00")
+    assert Decimal(kpis["engagement_rate"]) == Decimal("0.5250")
+    assert Decimal(kpis["conversion_rate"]) == Decimal("0.0275")
+    assert Decimal(kpis["revenue_per_session"]) == Decimal("1.88")
+    assert kpis["traffic_timezone_matches_shop"] is False
+    one_day = {"from": "2024-03-02", "to": "2024-03-02"}
+    r = await api.get(f"/api/shops/{A1}/metrics", params=one_day, headers=auth(token, A_OWNER))
+    assert r.json()["kpis"]["users"] == 210

@@ -34,7 +34,7 @@ def test_each_connector_lives_in_its_platforms_folder() -> None:
 def test_the_worker_runs_what_the_registry_names() -> None:
     named = {p: s.connector for p, s in PLATFORMS.items() if s.connector is not None}
     assert named == registry.CONNECTORS
-    assert set(registry.load()) == {Platform.SHOPIFY, Platform.META}
+    assert set(registry.load()) == {Platform.SHOPIFY, Platform.META, Platform.GA4}
 
 
 async def test_the_sql_platform_domain_lists_exactly_the_registry(conn: asyncpg.Connection) -> None:

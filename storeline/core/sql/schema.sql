@@ -369,6 +369,27 @@ $$;
 
 
 --
+-- Name: ga4_rows(jsonb); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.ga4_rows(response jsonb) RETURNS SETOF jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce((SELECT jsonb_object_agg(h ->> 'name', v ->> 'value')
+                     FROM jsonb_array_elements(response -> 'dimensionHeaders')
+                          WITH ORDINALITY AS dh(h, i)
+                     JOIN jsonb_array_elements(r -> 'dimensionValues')
+                          WITH ORDINALITY AS dv(v, j) ON i = j), '{}'::jsonb)
+        || coalesce((SELECT jsonb_object_agg(h ->> 'name', coalesce(v ->> 'value', '0'))
+                     FROM jsonb_array_elements(response -> 'metricHeaders')
+                          WITH ORDINALITY AS mh(h, i)
+                     JOIN jsonb_array_elements(r -> 'metricValues')
+                          WITH ORDINALITY AS mv(v, j) ON i = j), '{}'::jsonb)
+    FROM jsonb_array_elements(coalesce(response -> 'rows', '[]'::jsonb)) AS r
+$$;
+
+
+--
 -- Name: job_type_strength(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -907,7 +928,61 @@ CREATE TABLE core_warehouse.fact_marketing_daily (
     clicks bigint DEFAULT 0 NOT NULL,
     purchases numeric DEFAULT 0 NOT NULL,
     purchase_value numeric DEFAULT 0 NOT NULL,
-    refreshed_at timestamp with time zone DEFAULT now() NOT NULL
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    final_at timestamp with time zone
+);
+
+
+--
+-- Name: fact_web_traffic_daily; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.fact_web_traffic_daily (
+    shop_id text NOT NULL,
+    property_id text NOT NULL,
+    day date NOT NULL,
+    channel_group text NOT NULL,
+    source text NOT NULL,
+    medium text NOT NULL,
+    device text NOT NULL,
+    currency text,
+    sessions bigint DEFAULT 0 NOT NULL,
+    engaged_sessions bigint DEFAULT 0 NOT NULL,
+    key_events numeric DEFAULT 0 NOT NULL,
+    transactions bigint DEFAULT 0 NOT NULL,
+    purchase_revenue numeric DEFAULT 0 NOT NULL,
+    sync_job_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: fact_web_traffic_day_totals; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.fact_web_traffic_day_totals (
+    shop_id text NOT NULL,
+    property_id text NOT NULL,
+    day date NOT NULL,
+    property_timezone text,
+    currency text,
+    sessions bigint DEFAULT 0 NOT NULL,
+    users bigint DEFAULT 0 NOT NULL,
+    new_users bigint DEFAULT 0 NOT NULL,
+    engaged_sessions bigint DEFAULT 0 NOT NULL,
+    key_events numeric DEFAULT 0 NOT NULL,
+    transactions bigint DEFAULT 0 NOT NULL,
+    purchase_revenue numeric DEFAULT 0 NOT NULL,
+    data_loss_from_other_row boolean DEFAULT false NOT NULL,
+    subject_to_thresholding boolean DEFAULT false NOT NULL,
+    sampled boolean DEFAULT false NOT NULL,
+    sampling jsonb,
+    empty_reason text,
+    quota_tokens integer DEFAULT 0 NOT NULL,
+    final boolean DEFAULT false NOT NULL,
+    sync_job_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1098,6 +1173,24 @@ CREATE TABLE core_warehouse.transactions (
 
 
 --
+-- Name: ad_accounts; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.ad_accounts WITH (security_invoker='true') AS
+ SELECT DISTINCT ON (f.shop_id, f.platform, f.account_id) f.shop_id,
+    f.platform,
+    f.account_id,
+    f.currency,
+    f.account_timezone AS timezone,
+    (f.currency = (s.currency)::text) AS currency_matches_shop,
+    (f.account_timezone = s.timezone) AS timezone_matches_shop,
+    f.day AS last_day
+   FROM (core_warehouse.fact_marketing_campaign_daily f
+     JOIN app_dashboard.shops s ON ((s.id = f.shop_id)))
+  ORDER BY f.shop_id, f.platform, f.account_id, f.day DESC;
+
+
+--
 -- Name: shop_daily_kpis; Type: TABLE; Schema: reporting; Owner: -
 --
 
@@ -1159,7 +1252,9 @@ CREATE VIEW reporting.marketing_daily WITH (security_invoker='true') AS
     f.clicks,
     f.purchases,
     f.purchase_value,
-    round((f.purchase_value / NULLIF(f.spend, (0)::numeric)), 2) AS roas
+    round((f.purchase_value / NULLIF(f.spend, (0)::numeric)), 2) AS roas,
+    f.changed_at,
+    f.final_at
    FROM (core_warehouse.fact_marketing_daily f
      JOIN app_dashboard.shops s ON ((s.id = f.shop_id)));
 
@@ -1214,6 +1309,50 @@ CREATE VIEW reporting.sync_status WITH (security_barrier='true') AS
           ORDER BY j_1.created_at DESC, j_1.id DESC
          LIMIT 1) j ON (true))
   WHERE (c.shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids)));
+
+
+--
+-- Name: web_traffic_daily; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.web_traffic_daily WITH (security_invoker='true') AS
+ SELECT t.shop_id,
+    t.property_id,
+    t.day,
+    t.property_timezone,
+    (NOT (t.property_timezone IS DISTINCT FROM s.timezone)) AS timezone_matches_shop,
+    t.currency,
+    (NOT (t.currency IS DISTINCT FROM (s.currency)::text)) AS in_shop_currency,
+    t.sessions,
+    t.users,
+    t.new_users,
+    t.engaged_sessions,
+    t.key_events,
+    t.transactions,
+    t.purchase_revenue,
+    round(((t.engaged_sessions)::numeric / (NULLIF(t.sessions, 0))::numeric), 4) AS engagement_rate,
+    round(((t.transactions)::numeric / (NULLIF(t.sessions, 0))::numeric), 4) AS conversion_rate,
+    t.data_loss_from_other_row,
+    t.subject_to_thresholding,
+    t.sampled,
+    t.final
+   FROM (core_warehouse.fact_web_traffic_day_totals t
+     JOIN app_dashboard.shops s ON ((s.id = t.shop_id)));
+
+
+--
+-- Name: ga4_reports_raw; Type: TABLE; Schema: staging_ingest; Owner: -
+--
+
+CREATE TABLE staging_ingest.ga4_reports_raw (
+    sync_job_id bigint NOT NULL,
+    shop_id text NOT NULL,
+    line_no bigint NOT NULL,
+    payload jsonb NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text GENERATED ALWAYS AS ((payload ->> 'kind'::text)) STORED
+)
+WITH (autovacuum_vacuum_scale_factor='0.05');
 
 
 --
@@ -1376,6 +1515,22 @@ ALTER TABLE ONLY core_warehouse.fact_marketing_daily
 
 
 --
+-- Name: fact_web_traffic_daily fact_web_traffic_daily_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.fact_web_traffic_daily
+    ADD CONSTRAINT fact_web_traffic_daily_pkey PRIMARY KEY (shop_id, property_id, day, channel_group, source, medium, device);
+
+
+--
+-- Name: fact_web_traffic_day_totals fact_web_traffic_day_totals_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.fact_web_traffic_day_totals
+    ADD CONSTRAINT fact_web_traffic_day_totals_pkey PRIMARY KEY (shop_id, property_id, day);
+
+
+--
 -- Name: order_line_items order_line_items_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
 --
 
@@ -1437,6 +1592,14 @@ ALTER TABLE ONLY core_warehouse.transactions
 
 ALTER TABLE ONLY reporting.shop_daily_kpis
     ADD CONSTRAINT shop_daily_kpis_pkey PRIMARY KEY (shop_id, day);
+
+
+--
+-- Name: ga4_reports_raw ga4_reports_raw_pkey; Type: CONSTRAINT; Schema: staging_ingest; Owner: -
+--
+
+ALTER TABLE ONLY staging_ingest.ga4_reports_raw
+    ADD CONSTRAINT ga4_reports_raw_pkey PRIMARY KEY (sync_job_id, line_no);
 
 
 --
@@ -1880,6 +2043,18 @@ ALTER TABLE core_warehouse.fact_marketing_campaign_daily ENABLE ROW LEVEL SECURI
 ALTER TABLE core_warehouse.fact_marketing_daily ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: fact_web_traffic_daily; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.fact_web_traffic_daily ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: fact_web_traffic_day_totals; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: order_line_items; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -1934,6 +2109,20 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_marketing_campaign_daily 
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.fact_marketing_daily FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: fact_web_traffic_daily shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_daily FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: fact_web_traffic_day_totals shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -2311,6 +2500,20 @@ GRANT SELECT ON TABLE core_warehouse.fact_marketing_daily TO authenticated;
 
 
 --
+-- Name: TABLE fact_web_traffic_daily; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_daily TO authenticated;
+
+
+--
+-- Name: TABLE fact_web_traffic_day_totals; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticated;
+
+
+--
 -- Name: TABLE order_line_items; Type: ACL; Schema: core_warehouse; Owner: -
 --
 
@@ -2360,6 +2563,13 @@ GRANT SELECT ON TABLE core_warehouse.transactions TO authenticated;
 
 
 --
+-- Name: TABLE ad_accounts; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.ad_accounts TO authenticated;
+
+
+--
 -- Name: TABLE shop_daily_kpis; Type: ACL; Schema: reporting; Owner: -
 --
 
@@ -2385,6 +2595,20 @@ GRANT SELECT ON TABLE reporting.marketing_daily TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.sync_status TO authenticated;
+
+
+--
+-- Name: TABLE web_traffic_daily; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
+
+
+--
+-- Name: TABLE ga4_reports_raw; Type: ACL; Schema: staging_ingest; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE staging_ingest.ga4_reports_raw TO service_role;
 
 
 --

@@ -19,6 +19,7 @@ def upgrade() -> None:
         _META + "05_helpers.sql",
         _META + "10_staging.sql",
         _META + "20_warehouse.sql",
+        _META + "30_reporting.sql",
     )
 
 

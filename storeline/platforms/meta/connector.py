@@ -142,6 +142,11 @@ class MetaSync:
         await self.writer.copy(node_line(), checkpoint=lambda _n, _f: entry(key, plan))
         return plan
 
+    def _final_through(self, ranges: list[tuple[str, date, date]]) -> date | None:
+        """The last day whose attribution window had closed on every account's today."""
+        window = timedelta(days=self.settings.attribution_window_days)
+        return min((until - window for _, _, until in ranges), default=None)
+
     async def transform(self) -> None:
         """Replace the re-pulled days and rebuild their daily rollup, in one fenced transaction."""
         ranges: list[tuple[str, date, date]] = [
@@ -171,9 +176,9 @@ class MetaSync:
             )
             # Every re-pulled day: one whose rows all vanished must lose its rollup row too.
             days = sorted({r["day"] for r in written} | _days(ranges))
-            await conn.execute(q["meta_clear_daily"], shop, days)
-            await conn.execute(q["meta_fill_daily"], shop, days)
-        watermark = {
+            await conn.execute(q["meta_fill_daily"], shop, days, self._final_through(ranges))
+            await conn.execute(q["meta_drop_daily"], shop, days)
+        watermark: dict[str, Any] = {
             account: AccountCursor(today=plan.until).model_dump(mode="json")
             for account, plan in self.plans.items()
             if plan.until is not None

@@ -97,6 +97,7 @@ class SourceClient:
         pacer: Pacer | None = None,
         on_progress: Callable[[], None] | None = None,
         secrets: tuple[str, ...] = (),
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.classify = classify
         self.policy = policy
@@ -105,7 +106,10 @@ class SourceClient:
         self._on_progress = on_progress or (lambda: None)
         self._secrets = tuple(s for s in secrets if s)
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), headers=dict(headers or {}), follow_redirects=False
+            timeout=httpx.Timeout(timeout),
+            headers=dict(headers or {}),
+            follow_redirects=False,
+            auth=auth,  # per-attempt credentials (an OAuth access token refreshed in the flow)
         )
 
     async def __aenter__(self) -> SourceClient:

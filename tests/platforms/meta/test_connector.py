@@ -55,6 +55,19 @@ async def test_backfill_equals_the_oracle_on_every_day(
     assert ads["n"] > 0
     assert ads["bare"] == 0
     assert ads["currencies"] == 1
+    account = await pool.fetchrow("SELECT * FROM reporting.ad_accounts")
+    assert account["account_id"] == shop.meta_ad_account_id
+    assert account["currency_matches_shop"]
+    assert account["timezone"] == shop.timezone
+    assert account["timezone_matches_shop"]
+    await pool.execute("UPDATE app_dashboard.shops SET timezone = 'UTC', currency = 'EUR'")
+    account = await pool.fetchrow("SELECT * FROM reporting.ad_accounts")
+    assert not account["timezone_matches_shop"]
+    assert not account["currency_matches_shop"]
+    assert (
+        await pool.fetchval("SELECT count(*) FROM reporting.marketing_daily WHERE in_shop_currency")
+        == 0
+    )
     assert job["records_synced"] == await pool.fetchval(
         "SELECT count(*) FROM staging_ingest.meta_insights_raw WHERE sync_job_id = $1", job_id
     )
@@ -69,6 +82,7 @@ async def test_an_incremental_replaces_the_attribution_window(
     async with meta_engine(db_dsn, running, attribution_window_days=10):
         await wait_for(pool, [first_job], ("SUCCEEDED",), within=90)
         first, read_until = await _span(pool, first_job)
+        synced_at = await pool.fetchval("SELECT now()")
         running.world.advance(timedelta(days=2, hours=5))  # late conversions, new days
         job_id = await pool.fetchval(
             queries("app_dashboard")["enqueue_job"], shop.shop_id, Platform.META.value,
@@ -82,6 +96,19 @@ async def test_an_incremental_replaces_the_attribution_window(
     assert last > read_until
     async with pool.acquire() as conn:
         assert await daily_mismatches(conn, running, shop, first, last) == []
+        # Restatement as data: days whose figures moved say when; closed days are final.
+        days = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE changed_at > $2 AND day <= $3) AS restated, "
+            "count(*) FILTER (WHERE changed_at > $2 AND day < $4) AS outside, "
+            "count(*) FILTER (WHERE final_at IS NULL AND day <= $5) AS open_but_closed, "
+            "count(*) FILTER (WHERE final_at IS NOT NULL AND day > $5) AS final_too_soon "
+            "FROM core_warehouse.fact_marketing_daily WHERE shop_id = $1",
+            shop.shop_id, synced_at, read_until, since, last - timedelta(days=10),
+        )  # fmt: skip
+    assert days["restated"] > 0, "late conversions restate the last days read"
+    assert days["outside"] == 0
+    assert days["open_but_closed"] == 0
+    assert days["final_too_soon"] == 0
 
 
 async def test_insights_timeouts_fall_back_to_report_runs(
@@ -138,3 +165,47 @@ async def test_an_expired_token_needs_reauth(
         Platform.META.value,
     )
     assert status == "NEEDS_REAUTH"
+    cursor = await pool.fetchval(
+        "SELECT watermark FROM app_dashboard.sync_cursors WHERE shop_id = $1 AND platform = $2",
+        shop.shop_id,
+        Platform.META.value,
+    )
+    assert not cursor, "a failed job never moves the cursor"
+
+
+async def test_a_failed_report_run_and_a_5xx_burst_end_in_correct_data(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """A report run that ends 'Job Failed' retries the job (its chunks already staged are not
+    read again); a burst of transient errors is absorbed by the client's retries."""
+    shop = running.world.shops[SHOP]
+    running.world.faults.inject("meta", shop.shop_id, FaultKind.SERVER_ERROR, times=3, code=2)
+    running.world.faults.inject("meta", shop.shop_id, FaultKind.BULK_FAILED)
+    async with pool.acquire() as conn:
+        job_id = await connect_meta(conn, shop)
+    async with meta_engine(db_dsn, running, chunk_days=60):
+        (job,) = await wait_for(pool, [job_id], ("SUCCEEDED", "FAILED"), within=90)
+    assert job["status"] == "SUCCEEDED", job["error"]
+    assert job["attempts"] == 2
+    first, last = await _span(pool, job_id)
+    async with pool.acquire() as conn:
+        assert await daily_mismatches(conn, running, shop, first, last) == []
+
+
+async def test_usage_near_the_limit_slows_calls_down(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """Fractional usage percentages past the pause mark make the client wait before calling."""
+    shop = running.world.shops[SHOP]
+    async with pool.acquire() as conn:
+        job_id = await connect_meta(conn, shop)
+    async with meta_engine(
+        db_dsn, running, usage_slow_percent=0.001, usage_pause_percent=0.01,
+        usage_pause_seconds=0.05, chunk_days=90,
+    ) as built:  # fmt: skip
+        (job,) = await wait_for(pool, [job_id], ("SUCCEEDED", "FAILED"), within=90)
+    assert job["status"] == "SUCCEEDED", job["error"]
+    client = built[-1].last_client
+    assert client is not None
+    assert client.pacer.seen_headers > 0
+    assert client.http.stats.paced_wait > 0

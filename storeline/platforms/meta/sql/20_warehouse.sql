@@ -46,6 +46,9 @@ SELECT storeline_private.enable_shop_rls('core_warehouse.fact_marketing_campaign
 
 -- Shop × platform × day × currency: the additive measures summed over every ad (no reach: it
 -- does not add up). One row per currency, so accounts in different currencies are never summed.
+-- Restatement as data: `changed_at` is when a sync last found the day's figures different (Meta
+-- keeps attributing conversions to a day for weeks), `final_at` when a sync first read the day
+-- after its attribution window had closed; every pulled version stays in staging.
 CREATE TABLE core_warehouse.fact_marketing_daily (
     shop_id        text NOT NULL,
     platform       text NOT NULL,
@@ -57,6 +60,8 @@ CREATE TABLE core_warehouse.fact_marketing_daily (
     purchases      numeric NOT NULL DEFAULT 0,
     purchase_value numeric NOT NULL DEFAULT 0,
     refreshed_at   timestamptz NOT NULL DEFAULT now(),
+    changed_at     timestamptz NOT NULL DEFAULT now(),
+    final_at       timestamptz,
     PRIMARY KEY (shop_id, platform, day, currency)
 );
 SELECT storeline_private.enable_shop_rls('core_warehouse.fact_marketing_daily');
@@ -66,7 +71,7 @@ SELECT storeline_private.enable_shop_rls('core_warehouse.fact_marketing_daily');
 CREATE VIEW reporting.marketing_daily WITH (security_invoker = true) AS
 SELECT f.shop_id, f.platform, f.day, f.currency, f.currency = s.currency::text AS in_shop_currency,
        f.spend, f.impressions, f.clicks, f.purchases, f.purchase_value,
-       round(f.purchase_value / nullif(f.spend, 0), 2) AS roas
+       round(f.purchase_value / nullif(f.spend, 0), 2) AS roas, f.changed_at, f.final_at
 FROM core_warehouse.fact_marketing_daily AS f
 JOIN app_dashboard.shops AS s ON s.id = f.shop_id;
 GRANT SELECT ON reporting.marketing_daily TO authenticated;

@@ -16,9 +16,9 @@ ORDER BY s.name, s.id
 -- $3 date[] last days (parallel arrays), $4 minutes after which a platform counts as stale.
 -- One row per shop, set-based, so the side-by-side view is one statement whatever the count.
 --
--- Each source is one CTE returning one row per range; marketing, traffic and pipeline are NULL
--- until their connectors' facts exist (DESIGN.md §3): replacing a placeholder CTE by the sum over
--- its fact table (same columns) is the whole change. roas and open_by_stage are jsonb objects
+-- Each source is one CTE returning one row per range; pipeline is NULL until its connector's facts
+-- exist: replacing a placeholder CTE by the sum over its fact table (same
+-- columns) is the whole change. Marketing is NULL for a shop with no ad spend in its currency. roas and open_by_stage are jsonb objects
 -- whose values are decimal strings (exact; orjson would turn JSON numbers into floats).
 WITH ranges AS (
     SELECT r.shop_id, r.day_from, r.day_to
@@ -41,16 +41,45 @@ revenue AS (
         ON k.shop_id = r.shop_id AND k.day BETWEEN r.day_from AND r.day_to
     GROUP BY r.shop_id
 ),
-marketing AS (
-    -- Placeholder until core_warehouse.fact_marketing_daily: Σ spend over the range, and per
-    -- platform Σ purchase value / Σ spend.
-    SELECT r.shop_id, NULL::numeric AS ad_spend, NULL::jsonb AS roas
+marketing_platforms AS (
+    -- Spend and purchase value per platform over the range, in the shop's currency only: an ad
+    -- account in another currency is never summed into MER (reporting.marketing_daily flags it).
+    SELECT r.shop_id, m.platform, sum(m.spend) AS spend, sum(m.purchase_value) AS value
     FROM ranges AS r
+    JOIN reporting.marketing_daily AS m
+        ON m.shop_id = r.shop_id AND m.day BETWEEN r.day_from AND r.day_to AND m.in_shop_currency
+    GROUP BY r.shop_id, m.platform
+),
+marketing AS (
+    -- Σ spend over every platform; ROAS per platform = its purchase value / its spend.
+    SELECT r.shop_id, sum(p.spend) AS ad_spend,
+           jsonb_object_agg(p.platform, round(p.value / nullif(p.spend, 0), 2)::text)
+               FILTER (WHERE p.platform IS NOT NULL AND p.spend > 0) AS roas
+    FROM ranges AS r
+    LEFT JOIN marketing_platforms AS p ON p.shop_id = r.shop_id
+    GROUP BY r.shop_id
 ),
 traffic AS (
-    -- Placeholder until core_warehouse.fact_web_traffic_daily (GA4 sessions and users).
-    SELECT r.shop_id, NULL::bigint AS sessions, NULL::bigint AS users
+    -- GA4 day totals (reporting.web_traffic_daily); NULL for a shop without GA4 data. Users are
+    -- de-duplicated by GA4 per day and cannot be summed (docs/platforms/ga4.md, item 5): `users`
+    -- is exact for a one-day range only, `avg_daily_users` is the mean of the days' own counts.
+    -- New users add up across days (a user is new once). Ratios come from summed parts;
+    -- revenue per session only from revenue in the shop's currency.
+    SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
+           CASE WHEN r.day_from = r.day_to THEN max(t.users) END AS users,
+           round(avg(t.users), 2) AS avg_daily_users,
+           sum(t.new_users)::bigint AS new_users,
+           round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
+               AS engagement_rate,
+           round(sum(t.transactions)::numeric / nullif(sum(t.sessions), 0), 4) AS conversion_rate,
+           round(sum(t.purchase_revenue) FILTER (WHERE t.in_shop_currency)
+                 / nullif(sum(t.sessions) FILTER (WHERE t.in_shop_currency), 0), 2)
+               AS revenue_per_session,
+           bool_and(t.timezone_matches_shop) AS traffic_timezone_matches_shop
     FROM ranges AS r
+    LEFT JOIN reporting.web_traffic_daily AS t
+        ON t.shop_id = r.shop_id AND t.day BETWEEN r.day_from AND r.day_to
+    GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
     -- Placeholder until core_warehouse.crm_deals: open amount by stage, won amount by close day.
@@ -76,7 +105,8 @@ SELECT r.shop_id, r.day_from, r.day_to,
        m.ad_spend,
        round(v.total_sales / nullif(m.ad_spend, 0), 2) AS mer,
        m.roas,
-       t.sessions, t.users,
+       t.sessions, t.users, t.avg_daily_users, t.new_users, t.engagement_rate,
+       t.conversion_rate, t.revenue_per_session, t.traffic_timezone_matches_shop,
        p.open_by_stage, p.won_amount,
        st.max_stale_minutes,
        coalesce(st.stale_platforms, '{}') AS stale_platforms
@@ -120,13 +150,18 @@ ORDER BY o.processed_at DESC, o.id DESC
 LIMIT $4::integer
 
 -- name: metrics_top_campaigns
--- Placeholder until core_warehouse.fact_marketing_campaign_daily: the top campaigns by spend
--- over the range ($1 shop, $2 first day, $3 last day, $4 how many). Same columns then; the
--- placeholder names its parameters so the caller already has its final shape.
-SELECT NULL::text AS platform, NULL::text AS campaign_id, NULL::text AS campaign_name,
-       NULL::numeric AS spend, NULL::numeric AS purchase_value, NULL::numeric AS roas
-FROM (SELECT $1::text, $2::date, $3::date, $4::integer) AS params
-WHERE false
+-- The top campaigns by spend over the range ($1 shop, $2 first day, $3 last day, $4 how many),
+-- in the shop's currency (campaigns of an ad account in another currency are left out).
+SELECT f.platform, f.campaign_id, max(f.campaign_name) AS campaign_name,
+       sum(f.spend) AS spend, sum(f.purchase_value) AS purchase_value,
+       round(sum(f.purchase_value) / nullif(sum(f.spend), 0), 2) AS roas
+FROM core_warehouse.fact_marketing_campaign_daily AS f
+JOIN app_dashboard.shops AS s ON s.id = f.shop_id
+WHERE f.shop_id = $1::text AND f.day BETWEEN $2::date AND $3::date
+  AND f.currency = s.currency::text
+GROUP BY f.platform, f.campaign_id
+ORDER BY spend DESC, f.campaign_id
+LIMIT $4::integer
 
 -- name: metrics_freshness
 -- Each connected platform's last success and staleness (reporting.sync_status filters by the

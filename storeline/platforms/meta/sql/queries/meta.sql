@@ -66,17 +66,35 @@ ON CONFLICT (shop_id, platform, account_id, day, ad_id) DO UPDATE SET
     sync_job_id = excluded.sync_job_id, updated_at = now()
 RETURNING f.day
 
--- name: meta_clear_daily
--- The shop's daily Meta rows for the days $2 go; meta_fill_daily rebuilds them ($1 shop).
-DELETE FROM core_warehouse.fact_marketing_daily
-WHERE shop_id = $1 AND platform = 'META' AND day = ANY ($2::date[])
-
 -- name: meta_fill_daily
--- The shop's daily Meta rows for the days $2, summed from the ad-day facts ($1 shop).
-INSERT INTO core_warehouse.fact_marketing_daily (
-    shop_id, platform, day, currency, spend, impressions, clicks, purchases, purchase_value)
+-- The shop's daily Meta rows for the days $2, summed from the ad-day facts ($1 shop); a day's
+-- changed_at moves only when its figures did, final_at is set once the day is on or before $3
+-- (the last day whose attribution window had closed when it was read).
+INSERT INTO core_warehouse.fact_marketing_daily AS d (
+    shop_id, platform, day, currency, spend, impressions, clicks, purchases, purchase_value,
+    final_at)
 SELECT f.shop_id, f.platform, f.day, f.currency, sum(f.spend), sum(f.impressions),
-       sum(f.clicks), sum(f.purchases), sum(f.purchase_value)
+       sum(f.clicks), sum(f.purchases), sum(f.purchase_value),
+       CASE WHEN f.day <= $3::date THEN now() END
 FROM core_warehouse.fact_marketing_campaign_daily AS f
 WHERE f.shop_id = $1 AND f.platform = 'META' AND f.day = ANY ($2::date[])
 GROUP BY f.shop_id, f.platform, f.day, f.currency
+ON CONFLICT (shop_id, platform, day, currency) DO UPDATE SET
+    spend = excluded.spend, impressions = excluded.impressions, clicks = excluded.clicks,
+    purchases = excluded.purchases, purchase_value = excluded.purchase_value,
+    refreshed_at = now(),
+    changed_at = CASE
+        WHEN (d.spend, d.impressions, d.clicks, d.purchases, d.purchase_value) IS DISTINCT FROM
+             (excluded.spend, excluded.impressions, excluded.clicks, excluded.purchases,
+              excluded.purchase_value)
+        THEN now() ELSE d.changed_at END,
+    final_at = coalesce(d.final_at, excluded.final_at)
+
+-- name: meta_drop_daily
+-- Daily rows of the days $2 ($1 shop) that no ad-day fact backs any more (all restated away).
+DELETE FROM core_warehouse.fact_marketing_daily AS d
+WHERE d.shop_id = $1 AND d.platform = 'META' AND d.day = ANY ($2::date[])
+  AND NOT EXISTS (
+      SELECT FROM core_warehouse.fact_marketing_campaign_daily AS f
+      WHERE f.shop_id = d.shop_id AND f.platform = d.platform AND f.day = d.day
+        AND f.currency = d.currency)

@@ -1,14 +1,14 @@
 """One SQL source of truth for the platform list: the app_dashboard.platform domain replaces the
 CHECK that 0001 repeated on shop_credentials, sync_jobs and sync_cursors.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from storeline.core.migrate import apply_files
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
