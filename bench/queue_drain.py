@@ -1,12 +1,12 @@
 """Queue drain rate: Storeline's job engine against pgqueuer 1.6.0, same run, same Postgres.
 
-Burn-down of N pre-inserted no-op jobs (research/queue-anchors.md §b "recommended method"):
+Burn-down of N pre-inserted no-op jobs (docs/job-engine.md):
 - storeline: the real `Worker` (claim → credential unseal → connector → batched fenced
   completion with cursor advance, events trigger, heartbeat, reaper, NOTIFY listener) with 8
   slots and a connector that returns at once; run with its default (claims and completions
   commit asynchronously, WorkerSettings.async_commit) and with every commit synchronous;
 - pgqueuer: its public API, `pgq install` + autovac settings, 4 QueueManagers x batch 10 in drain
-  mode (the research's "K/2 managers x batch 10" for K = 8 consumers).
+  mode (the "K/2 managers x batch 10" layout for K = 8 consumers).
 Each contender has its own database on one embedded Postgres 16 (durable defaults); both run on
 uvloop, as each does in production (`storeline worker`, `pgq run`); repetitions alternate the
 order; the median is reported. Client and server share the machine's cores, so

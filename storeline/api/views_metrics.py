@@ -24,7 +24,7 @@ class Pipeline(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Revenue(msgspec.Struct, frozen=True, kw_only=True):
-    """The sales-report figures a range and a day both carry (DESIGN.md §6)."""
+    """The sales-report figures a range and a day both carry (docs/shopify-sales-report.md)."""
 
     orders: int
     gross_sales: Decimal

@@ -1,7 +1,7 @@
 """asyncpg pools. JSON/JSONB come back as Python objects (orjson), numerics as Decimal.
 
 Pools never carry session state (no SET, no session advisory locks), so they stay correct behind
-Supabase's pooler; see research/queue-anchors.md D4.
+Supabase's pooler; see docs/job-engine.md D4.
 """
 
 from __future__ import annotations

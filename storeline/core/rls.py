@@ -2,7 +2,7 @@
 
 The caller's verified JWT claims are set transaction-locally together with the `authenticated`
 role, exactly as PostgREST does, so nothing leaks onto a pooled connection (RESET ALL does not
-reset `role`; research B.4). Postgres policies keyed by `user_shops` then decide visibility.
+reset `role`; docs/security.md). Postgres policies keyed by `user_shops` then decide visibility.
 """
 
 from __future__ import annotations

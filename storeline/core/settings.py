@@ -30,7 +30,7 @@ class DatabaseSettings(BaseSettings):
     database_url: SecretStr | None = None
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
-    # Supabase's transaction pooler (port 6543) cannot keep prepared statements (research B.8).
+    # Supabase's transaction pooler (port 6543) cannot keep prepared statements (docs/security.md).
     statement_cache_size: int = Field(default=100, ge=0)
     command_timeout_seconds: float = 60.0
 

@@ -1,6 +1,6 @@
 """Worker settings (env prefix `STORELINE_WORKER_`), built by a cached factory, never at import.
 
-Timings follow research/queue-anchors.md D2: a lease of 60-120 s renewed every lease/3 on its own
+Timings follow docs/job-engine.md D2: a lease of 60-120 s renewed every lease/3 on its own
 timer, any worker reaps every ~20 s, so no job stays IN_PROGRESS past lease + reap interval.
 Tests shrink all of them to fractions of a second.
 """
@@ -61,7 +61,7 @@ class WorkerSettings(BaseSettings):
     staleness_margin_seconds: float = Field(default=240.0, ge=0)
 
     # LISTEN needs a session: behind Supabase's transaction pooler point this at the direct or
-    # session-pooler URL, or turn `listen` off and rely on polling (research D4).
+    # session-pooler URL, or turn `listen` off and rely on polling (docs/job-engine.md D4).
     listen: bool = True
     listen_url: SecretStr | None = None
 

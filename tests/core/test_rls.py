@@ -203,7 +203,7 @@ async def test_identity_does_not_leak_past_the_transaction(tenants: asyncpg.Conn
 
 
 async def test_policy_uses_indexes(tenants: asyncpg.Connection) -> None:
-    """The membership lookup is an InitPlan, evaluated once, not per row (research B.5)."""
+    """The membership lookup is an InitPlan, evaluated once, not per row (docs/security.md)."""
     async with as_user(tenants, claims(A_OWNER)) as c:
         plan = await c.fetchval(
             "EXPLAIN (FORMAT JSON) SELECT * FROM app_dashboard.sync_jobs "

@@ -1,1 +1,1 @@
-"""The job engine: claim, lease, heartbeat, retry, reap, schedule (DESIGN.md §4)."""
+"""The job engine: claim, lease, heartbeat, retry, reap, schedule (docs/job-engine.md)."""

@@ -1,4 +1,4 @@
-"""Claiming jobs: one statement takes up to `free` runnable jobs (research D1).
+"""Claiming jobs: one statement takes up to `free` runnable jobs (docs/job-engine.md D1).
 
 `FOR UPDATE SKIP LOCKED` in a MATERIALIZED CTE, a fresh lease token per job, attempts + 1 (so a
 lease that expires counts as an attempt), and the shop, cursor and sealed credential come back in
@@ -94,7 +94,7 @@ async def claim(
         )
     except asyncpg.UniqueViolationError:
         # Cannot happen with the NOT EXISTS guard, but if it ever does it means "this key is
-        # busy", never a crash (research D1).
+        # busy", never a crash (docs/job-engine.md D1).
         log.warning("claim_unique_violation", worker_id=worker_id)
         return []
     return [_claim(row) for row in rows]

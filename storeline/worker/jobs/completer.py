@@ -3,7 +3,7 @@
 Each job's SUCCEEDED mark and cursor advance stay atomic and individually fenced (a row whose
 lease was lost simply matches nothing); batching only shares the commit. No artificial delay: an
 idle worker completes a job with one statement at once, a busy one amortises commits the way
-River's batch completer does (research §b: commits per job dominate the drain rate). The
+River's batch completer does (commits per job dominate the drain rate). The
 completer keeps one connection for its flushes (`HeldConnection`: no pool reset round trip per
 batch) and sends the batch as parallel arrays (ids, tokens, watermarks).
 """

@@ -4,9 +4,9 @@
 connection with a round trip of its own (`RESET ALL; UNLISTEN *; …`, a transaction each): as many
 round trips and commits as the claim itself. Holding the connection saves them. Nothing else
 changes: every statement is still its own transaction and no session state is set, so a
-transaction pooler may hand each one to a different server connection (research D4). After an
-error the connection goes back to the pool, which closes it if it is broken; the next statement
-takes a fresh one.
+transaction pooler may hand each one to a different server connection (docs/job-engine.md
+D4). After an error the connection goes back to the pool, which closes it if it is broken; the
+next statement takes a fresh one.
 """
 
 from __future__ import annotations

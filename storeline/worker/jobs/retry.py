@@ -1,4 +1,4 @@
-"""Retry policy: what a job's ending means (research D3).
+"""Retry policy: what a job's ending means (docs/job-engine.md D3).
 
 Transient errors retry with capped exponential backoff and jitter until `max_attempts`; terminal
 errors fail at once, and credential errors also mark the credential NEEDS_REAUTH. Anything the

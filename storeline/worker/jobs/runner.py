@@ -55,7 +55,8 @@ class Worker:
     ) -> None:
         """`pool` is what connectors write through; `engine_pool` (default: the same) carries
         claims, heartbeats and completions, so a connector hogging connections cannot starve
-        the heartbeat. A random `worker_id` per process start, never the host name (D1)."""
+        the heartbeat. A random `worker_id` per process start, never the host name
+        (docs/job-engine.md D1)."""
         self.pool = pool
         self.engine_pool = engine_pool or pool
         self.settings = settings

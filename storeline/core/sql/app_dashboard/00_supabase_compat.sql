@@ -1,4 +1,4 @@
--- Supabase compatibility on plain Postgres (research/aesthetics-and-supabase.md B.1, B.2, B.10).
+-- Supabase compatibility on plain Postgres (docs/security.md).
 -- On Supabase every object here already exists and nothing is created: roles are checked in
 -- pg_roles, and the auth functions only when auth.uid() is absent (hosted projects forbid
 -- creating functions in `auth`).

@@ -1,4 +1,4 @@
--- The job queue (DESIGN.md §4, research/queue-anchors.md D1–D5).
+-- The job queue (docs/job-engine.md, D1–D5).
 CREATE TABLE app_dashboard.sync_jobs (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     shop_id          text NOT NULL REFERENCES app_dashboard.shops (id) ON DELETE CASCADE,

@@ -1,6 +1,6 @@
 -- Row-level security: a user sees exactly the shops linked to them in user_shops, and those shops'
 -- rows in every schema. Helpers are SECURITY DEFINER in a non-exposed schema so policies stay
--- simple InitPlans (research B.5: wrap in (SELECT …), `TO authenticated`, index policy columns).
+-- simple InitPlans (docs/security.md: wrap in (SELECT …), `TO authenticated`, index policy columns).
 CREATE FUNCTION storeline_private.user_shop_ids() RETURNS SETOF text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
     SELECT us.shop_id FROM app_dashboard.user_shops AS us WHERE us.user_id = (SELECT auth.uid())

@@ -1,4 +1,4 @@
--- The job engine's database side (DESIGN.md §4, research/queue-anchors.md D2, D5).
+-- The job engine's database side (docs/job-engine.md, D2 and D5).
 --
 -- Every status transition of a sync job lands in sync_job_events whoever made it (worker, API,
 -- scheduler, a person in psql), so the history cannot miss a path the Python code forgot. A job
@@ -40,5 +40,5 @@ CREATE TRIGGER sync_jobs_transition AFTER UPDATE OF status ON app_dashboard.sync
 -- The scheduler's "failed recently, cool off" probe; FAILED rows are otherwise never scanned hot.
 CREATE INDEX sync_jobs_recent_failures ON app_dashboard.sync_jobs (shop_id, platform, completed_at)
     WHERE status = 'FAILED';
--- Events are pruned by age (research D5: history tables grow to GBs without it).
+-- Events are pruned by age (docs/job-engine.md D5: history tables grow to GBs without it).
 CREATE INDEX sync_job_events_at_idx ON app_dashboard.sync_job_events (at);

@@ -1,4 +1,4 @@
--- What the dashboard shows about each connected platform of a shop (DESIGN.md §3): connection
+-- What the dashboard shows about each connected platform of a shop (docs/architecture.md): connection
 -- state, the last success, the latest job and how stale the data is.
 --
 -- shop_credentials holds sealed tokens and `authenticated` has no privilege on it, so this view

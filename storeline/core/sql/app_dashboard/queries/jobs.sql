@@ -1,4 +1,4 @@
--- The job engine's statements (DESIGN.md §4, research/queue-anchors.md D1–D4).
+-- The job engine's statements (docs/job-engine.md, D1–D4).
 -- Each one is a single statement over row state (status, lease_token, lease_expires_at), so it is
 -- correct behind Supabase's transaction pooler. Every write after the claim is fenced by
 -- id + lease_token + status: 0 rows means the lease was lost and the caller writes nothing.
@@ -89,7 +89,7 @@ LEFT JOIN app_dashboard.shop_credentials AS cred
 ORDER BY claimed.priority, claimed.run_after, claimed.id
 
 -- name: heartbeat
--- Extends the lease; also how a running job learns it was asked to cancel (D3).
+-- Extends the lease; also how a running job learns it was asked to cancel (docs/job-engine.md D3).
 UPDATE app_dashboard.sync_jobs
 SET lease_expires_at = now() + make_interval(secs => $3)
 WHERE id = $1 AND lease_token = $2 AND status = 'IN_PROGRESS'
@@ -207,7 +207,7 @@ RETURNING id
 
 -- name: absorb_queued_sibling
 -- Before a running job goes back to QUEUED, a job queued meanwhile for the same (shop, platform)
--- is folded into it (one QUEUED per key: research D1 — a requeue must not collide). Runs in the
+-- is folded into it (one QUEUED per key: docs/job-engine.md D1 — a requeue must not collide). Runs in the
 -- requeue's transaction, which rolls it back if the requeue finds the lease lost. Returns the
 -- type and priority the requeue takes over; none from a job someone asked to cancel, which ends
 -- cancelled as the reaper's sweep would end it. The statement sets its own event reason (the

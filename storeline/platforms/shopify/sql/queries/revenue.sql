@@ -4,7 +4,7 @@
 -- shared with the timezone restamp; it implements the rules below.
 --
 -- Shopify's sales report, as implemented here (help.shopify.com "Sales reports", ShopifyQL
--- `sales` schema; DESIGN.md §6):
+-- `sales` schema; docs/shopify-sales-report.md):
 --   orders      = orders placed that day: processedAt in the shop's timezone (imported orders
 --                 land on their original day); cancelled, pending and unpaid orders count.
 --   gross_sales = Σ line originalUnitPrice × quantity, on the order's day.

@@ -1,4 +1,4 @@
--- Revenue per shop and shop-local day, as Shopify's sales report defines it (DESIGN.md §6; the
+-- Revenue per shop and shop-local day, as Shopify's sales report defines it (docs/shopify-sales-report.md; the
 -- rules are spelled out in schemas/reporting/queries/revenue.sql, which fills this table).
 --
 -- shop_daily_kpis is the rollup dashboards read: the Shopify transform refreshes exactly the
