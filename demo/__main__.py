@@ -30,7 +30,7 @@ from storeline.settings import clear_caches, path_settings
 from storeline.sql import parse, queries
 
 QUERIES = parse((Path(__file__).parent / "queries.sql").read_text(), source="demo/queries.sql")
-PLATFORMS = [Platform.SHOPIFY, Platform.META]
+PLATFORMS = [Platform.SHOPIFY, Platform.META, Platform.HUBSPOT]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -147,9 +147,14 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
                 f"/_sandbox/oracle/meta/{shop['shop_id']}",
                 params={"from": window[0].isoformat(), "to": window[1].isoformat()},
             )["days"]
+            crm = sandbox.admin(
+                "GET",
+                f"/_sandbox/oracle/hubspot/{shop['shop_id']}",
+                params={"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )
             summaries.append(
                 {**shop, "ours": ours, "oracle": oracle, "window": window, "kpis": kpis,
-                 "ads": ads}
+                 "ads": ads, "crm": crm}
             )  # fmt: skip
         console.print()
         console.print(
@@ -163,14 +168,21 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             "sandbox's Meta oracle[/]"
         )
         console.print(Columns([report.marketing_table(s) for s in summaries]))
+        console.print()
+        console.print(
+            "[bold]HubSpot pipeline (open amount now, amount won in the same 30 days), "
+            "Storeline's API vs the sandbox's HubSpot oracle[/]"
+        )
+        console.print(Columns([report.pipeline_table(s) for s in summaries]))
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         mismatched |= any(not report.marketing_equal(s) for s in summaries)
+        mismatched |= any(not report.pipeline_equal(s) for s in summaries)
         if failed or mismatched:
             console.print("[bold red]Some syncs failed or figures differ from the oracle.[/]")
             return 1
         console.print(
-            "[bold green]Every shop's revenue and ad spend equal the figures computed "
+            "[bold green]Every shop's revenue, ad spend and pipeline equal the figures computed "
             "independently by the sandbox.[/] Rerun to see incrementals."
         )
         return 0

@@ -13,6 +13,7 @@ def worker_env(urls: dict[str, str]) -> dict[str, str]:
         **os.environ,
         "SHOPIFY_BASE_URL": f"{urls['shopify']}/shops/{{handle}}",
         "META_BASE_URL": urls["meta"],
+        "HUBSPOT_BASE_URL": urls["hubspot"],
         "STORELINE_LOG_FORMAT": "json",
     }
 

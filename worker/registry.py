@@ -20,6 +20,7 @@ ConnectorFactory = Callable[[], Connector]
 CONNECTORS: dict[Platform, str] = {
     Platform.SHOPIFY: "worker.connectors.shopify.connector:ShopifyConnector",
     Platform.META: "worker.connectors.meta.connector:MetaConnector",
+    Platform.HUBSPOT: "worker.connectors.hubspot.connector:HubSpotConnector",
 }
 
 
