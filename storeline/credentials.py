@@ -13,13 +13,15 @@ from storeline.crypto import Sealed, seal, unseal
 from storeline.enums import CredentialStatus, JobType, Platform
 from storeline.sql import queries
 
-# The secret fields each platform needs; anything else a caller sends is refused, so a typo never
-# stores a token in the wrong place.
-REQUIRED_SECRETS: dict[Platform, frozenset[str]] = {
-    Platform.SHOPIFY: frozenset({"access_token"}),
-    Platform.META: frozenset({"access_token"}),
-    Platform.GA4: frozenset({"client_id", "client_secret", "refresh_token"}),
-    Platform.HUBSPOT: frozenset({"access_token"}),
+# The secret fields each platform takes: exactly one of its sets (HubSpot: a private app's token,
+# or an OAuth app's client and a portal's refresh token). Anything else a caller sends is refused,
+# so a typo never stores a token in the wrong place.
+_OAUTH = frozenset({"client_id", "client_secret", "refresh_token"})
+SECRET_SETS: dict[Platform, tuple[frozenset[str], ...]] = {
+    Platform.SHOPIFY: (frozenset({"access_token"}),),
+    Platform.META: (frozenset({"access_token"}),),
+    Platform.GA4: (_OAUTH,),
+    Platform.HUBSPOT: (frozenset({"access_token"}), _OAUTH),
 }
 
 
@@ -31,7 +33,8 @@ class Credential:
 
 
 def validate_secrets(platform: Platform, secrets: Mapping[str, Any]) -> None:
-    required = REQUIRED_SECRETS[platform]
+    # The set closest to what was sent names what is missing or unexpected.
+    required = max(SECRET_SETS[platform], key=lambda s: len(s & secrets.keys()))
     missing = sorted(required - secrets.keys())
     unknown = sorted(secrets.keys() - required)
     if missing or unknown:

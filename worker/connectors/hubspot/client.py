@@ -10,13 +10,15 @@ Classified by status and HubSpot's error fields, never by message text (docs/pla
                            search reader re-slices instead of failing)
   5xx, non-JSON 200      → resend with backoff
   anything else          → TerminalError
-The token travels in the Authorization header only; paging sends our own `after`, never a
-`paging.next.link`.
+With an OAuth credential, an access token that expires mid-job (401 EXPIRED_AUTHENTICATION) is
+refreshed once and the request resent; a private app's token cannot be refreshed, so its 401
+ends the job. The token travels in the Authorization header only; paging sends our own `after`,
+never a `paging.next.link`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -44,8 +46,11 @@ class HubSpotClient:
         settings: HubSpotSettings,
         *,
         on_progress: Callable[[], None] | None = None,
+        refresh: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self.settings = settings
+        self._refresh = refresh
+        self.refreshes = 0
         policy = RetryPolicy(
             max_retries=settings.max_retries,
             backoff_seconds=settings.retry_backoff_seconds,
@@ -78,11 +83,23 @@ class HubSpotClient:
         await self.searches.__aexit__(*exc)
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return _body(await self.objects.request("GET", self._url(path), params=params))
+        return await self._send(self.objects, "GET", self._url(path), params=params)
 
     async def search(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         url = self._url(f"/crm/v3/objects/{kind}/search")
-        return _body(await self.searches.request("POST", url, json=body))
+        return await self._send(self.searches, "POST", url, json=body)
+
+    async def _send(self, http: SourceClient, method: str, url: str, **kw: Any) -> dict[str, Any]:
+        try:
+            return _body(await http.request(method, url, **kw))
+        except CredentialError as err:
+            if self._refresh is None or err.code != "hubspot_token_expired":
+                raise
+        token = await self._refresh()  # raises CredentialError itself if the grant is refused
+        self.refreshes += 1
+        for client in (self.objects, self.searches):
+            client.set_header("Authorization", f"Bearer {token}", secret=token)
+        return _body(await http.request(method, url, **kw))
 
     @property
     def throttled(self) -> int:

@@ -1,6 +1,9 @@
 """The HubSpot connector: a portal's deals, contacts, companies and deal pipelines → staged raw →
 upserted into core_warehouse by (id, updatedAt) in one fenced transaction.
 
+Credentials: a private app's `access_token`, or an OAuth app's `client_id`, `client_secret` and
+the portal's `refresh_token` (`oauth.py`: a grant per job, a refresh on expiry).
+
 HISTORICAL_INIT / REBUILD (or a kind without a cursor) read the list endpoints (`after` paging,
 with associations); INCREMENTAL searches the modified stamp from the cursor minus the overlap up
 to the newest stamp search knew when the job started (`objects.newest`), sliced under the
@@ -18,7 +21,7 @@ steps and re-reads at most the one it was in (re-read records upsert to the same
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
@@ -26,7 +29,7 @@ from typing import Any, LiteralString
 
 from storeline.enums import JobType, Platform
 from storeline.sql import parse
-from worker.connectors.hubspot import objects
+from worker.connectors.hubspot import oauth, objects
 from worker.connectors.hubspot.client import HubSpotClient
 from worker.connectors.hubspot.objects import KINDS, Kind
 from worker.connectors.hubspot.search import WindowReader
@@ -71,14 +74,24 @@ class HubSpotConnector:
 
     async def run(self, ctx: JobContext) -> None:
         settings = self._settings or hubspot_settings()
-        token = ctx.secrets.get("access_token")
+        refresh: Callable[[], Awaitable[str]] | None = None
+        if oauth.is_oauth(ctx.secrets):
+
+            async def refresh() -> str:
+                return await oauth.access_token(settings, ctx.secrets)
+
+            token: Any = await refresh()
+        else:
+            token = ctx.secrets.get("access_token")
         if not isinstance(token, str) or not token:
             raise CredentialError("no HubSpot access token is stored", code="hubspot_no_token")
         unknown = [k for k in settings.objects if k not in KINDS]
         if unknown:
             raise TerminalError(f"unknown HubSpot object kinds {unknown}", code="hubspot_config")
         portal = str(ctx.metadata.get("portal_id") or ctx.shop.id)
-        async with HubSpotClient(token, portal, settings, on_progress=ctx.touch) as client:
+        async with HubSpotClient(
+            token, portal, settings, on_progress=ctx.touch, refresh=refresh
+        ) as client:
             self.last_client = client
             sync = HubSpotSync(ctx, client, settings, self.readers)
             await sync.pipelines()
