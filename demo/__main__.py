@@ -30,7 +30,7 @@ from storeline.core.settings import clear_caches, path_settings
 from storeline.core.sql import parse, queries
 
 QUERIES = parse((Path(__file__).parent / "queries.sql").read_text(), source="demo/queries.sql")
-PLATFORMS = [Platform.SHOPIFY, Platform.META, Platform.GA4]
+PLATFORMS = [Platform.SHOPIFY, Platform.META, Platform.GA4, Platform.HUBSPOT]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -152,9 +152,14 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
                 f"/_sandbox/oracle/ga4/{shop['shop_id']}",
                 params={"from": window[0].isoformat(), "to": window[1].isoformat()},
             )["days"]
+            crm = sandbox.admin(
+                "GET",
+                f"/_sandbox/oracle/hubspot/{shop['shop_id']}",
+                params={"from": window[0].isoformat(), "to": window[1].isoformat()},
+            )
             summaries.append(
                 {**shop, "ours": ours, "oracle": oracle, "window": window, "kpis": kpis,
-                 "ads": ads, "traffic": traffic}
+                 "ads": ads, "traffic": traffic, "crm": crm}
             )  # fmt: skip
         console.print()
         console.print(
@@ -173,15 +178,23 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             "[bold]Same 30 days of GA4 traffic, Storeline's API vs the sandbox's GA4 oracle[/]"
         )
         console.print(Columns([report.traffic_table(s) for s in summaries]))
+        console.print()
+        console.print(
+            "[bold]HubSpot pipeline (open amount now, amount won in the same 30 days), "
+            "Storeline's API vs the sandbox's HubSpot oracle[/]"
+        )
+        console.print(Columns([report.pipeline_table(s) for s in summaries]))
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         mismatched |= any(not report.marketing_equal(s) for s in summaries)
         mismatched |= any(not report.traffic_equal(s) for s in summaries)
+        mismatched |= any(not report.pipeline_equal(s) for s in summaries)
         if failed or mismatched:
             console.print("[bold red]Some syncs failed or figures differ from the oracle.[/]")
             return 1
         console.print(
-            "[bold green]Every shop's revenue, ad spend and traffic equal the figures computed "
+            "[bold green]Every shop's revenue, ad spend, traffic and pipeline equal the figures "
+            "computed "
             "independently by the sandbox.[/] Rerun to see incrementals."
         )
         return 0

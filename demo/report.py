@@ -1,5 +1,5 @@
-"""The closing tables: Storeline's revenue and ad spend for the last 30 shop-local days next to
-the sandbox oracles'."""
+"""The closing tables: Storeline's revenue, ad spend and pipeline for the last 30 shop-local days
+next to the sandbox oracles'."""
 
 from __future__ import annotations
 
@@ -185,6 +185,45 @@ def traffic_table(shop: Mapping[str, Any]) -> Table:
             figure,
             "—" if got is None else f"{got:,}",
             "—" if want is None else f"{want:,}",
+            Text("✓", style="green") if got == want else Text("✗", style="bold red"),
+        )
+    return table
+
+
+def _pipeline(shop: Mapping[str, Any]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """(Storeline, oracle): the open amount of each open stage now, and the amount won over the
+    window (stages without open deals are 0 on both sides)."""
+    crm = shop["crm"]
+    oracle = {f"open · {stage}": Decimal(v["amount"]) for stage, v in crm["open_by_stage"].items()}
+    won = sum((Decimal(d["won_amount"]) for d in crm["days"]), Decimal(0))
+    pipeline = shop["kpis"].get("pipeline") or {}
+    ours = {f"open · {k}": Decimal(v) for k, v in (pipeline.get("open_by_stage") or {}).items()}
+    for key in oracle.keys() | ours.keys():
+        oracle.setdefault(key, Decimal(0))
+        ours.setdefault(key, Decimal(0))
+    oracle["won (30 days)"] = won
+    ours["won (30 days)"] = Decimal(pipeline.get("won_amount") or 0)
+    return ours, oracle
+
+
+def pipeline_equal(shop: Mapping[str, Any]) -> bool:
+    ours, oracle = _pipeline(shop)
+    return bool(shop["kpis"].get("pipeline")) and ours == oracle
+
+
+def pipeline_table(shop: Mapping[str, Any]) -> Table:
+    ours, oracle = _pipeline(shop)
+    table = Table(title=f"{shop['name']} · HubSpot · {shop['currency']}")
+    table.add_column("figure")
+    table.add_column("Storeline", justify="right", no_wrap=True)
+    table.add_column("oracle", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for figure in sorted(oracle, key=lambda f: (f.startswith("won"), f)):
+        got, want = ours[figure], oracle[figure]
+        table.add_row(
+            figure,
+            f"{got:,.2f}",
+            f"{want:,.2f}",
             Text("✓", style="green") if got == want else Text("✗", style="bold red"),
         )
     return table

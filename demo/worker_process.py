@@ -15,6 +15,7 @@ def worker_env(urls: dict[str, str]) -> dict[str, str]:
         "META_BASE_URL": urls["meta"],
         "GA4_BASE_URL": urls["ga4"],
         "GA4_TOKEN_URL": f"{urls['ga4']}/token",
+        "HUBSPOT_BASE_URL": urls["hubspot"],
         "STORELINE_LOG_FORMAT": "json",
     }
 

@@ -151,6 +151,8 @@ def _oracle(
     except ModuleNotFoundError:
         return problem(404, "Oracle not available", f"The {platform} sandbox has no oracle yet.")
     rows = module.daily(world, shop, start, end)
+    # HubSpot's open pipeline is a figure of now, not of a day: it comes beside the days.
+    now = {"open_by_stage": module.pipeline_now(world, shop)} if platform == "hubspot" else {}
     return Response(
         {
             "platform": platform,
@@ -158,6 +160,7 @@ def _oracle(
             "from": start.isoformat(),
             "to": end.isoformat(),
             "days": rows,
+            **now,
         }
     )
 

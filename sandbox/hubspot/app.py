@@ -6,6 +6,7 @@ Routes (base URL from `sandbox.server.start(world, ["hubspot"]).urls["hubspot"]`
   GET  /crm/v3/objects/{type}/{id}                          properties, archived, associations
   POST /crm/v3/objects/{type}/search                        filterGroups, sorts, limit<=200, after
   GET  /crm/v3/pipelines/deals                              pipelines with ordered stages
+  POST /oauth/v1/token                                      refresh_token grant (form body)
 Faults (platform "hubspot", keyed by shop id): throttle (429 + Retry-After, params retry_after,
 policy, shape: grouped | plain | categorised), server_error (params status), slow (params
 seconds), expired_token, revoked_token, malformed.
@@ -32,6 +33,7 @@ from sandbox.hubspot.errors import (
 )
 from sandbox.hubspot.errors import error_response as render
 from sandbox.hubspot.generate import plan
+from sandbox.hubspot.oauth import GrantError, TokenMint
 from sandbox.hubspot.pipelines import pipelines_payload
 from sandbox.hubspot.search import Searcher, validate
 from sandbox.world import ShopProfile, World
@@ -61,11 +63,12 @@ class HubSpotService:
         self.correlator = Correlator(world.seed)
         self.rates = RateCounter()
         self.searcher = Searcher()
+        self.mint = TokenMint(world)
 
     def _shop(self, request: Request[Any, Any, Any]) -> ShopProfile:
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else ""
-        shop = self.world.shop_by_token("hubspot", token) if token else None
+        shop = self.world.shop_by_token("hubspot", token) or self.mint.shop_of(token)
         if shop is None:
             raise HubSpotError(401, AUTH_MISSING, "INVALID_AUTHENTICATION")
         return shop
@@ -266,4 +269,19 @@ def create_app(world: World) -> Litestar:
 
         return await service.handle(request, False, work)
 
-    return Litestar([list_objects, get_object, search, pipelines], openapi_config=None, debug=False)
+    @post("/oauth/v1/token", status_code=200)
+    async def token(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        try:
+            return Response(service.mint.grant(form), media_type="application/json")
+        except GrantError as err:
+            body = {
+                "status": err.status,
+                "message": err.message,
+                "correlationId": service.correlator.next(),
+            }
+            return Response(body, status_code=400, media_type="application/json")
+
+    return Litestar(
+        [list_objects, get_object, search, pipelines, token], openapi_config=None, debug=False
+    )

@@ -23,9 +23,11 @@ class Credential:
 
 
 def validate_secrets(platform: Platform, secrets: Mapping[str, Any]) -> None:
-    """Exactly the platform's secret fields (platform registry), each a non-empty string; anything
-    else is refused, so a typo never stores a token in the wrong place."""
-    required = PLATFORMS[platform].secret_fields
+    """Exactly one of the platform's secret sets (platform registry), each field a non-empty
+    string; anything else is refused, so a typo never stores a token in the wrong place. The set
+    closest to what was sent names what is missing or unexpected."""
+    sets = PLATFORMS[platform].secret_sets
+    required = max(sets, key=lambda s: len(s & secrets.keys()))
     missing = sorted(required - secrets.keys())
     unknown = sorted(secrets.keys() - required)
     if missing or unknown:

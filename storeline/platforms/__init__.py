@@ -15,14 +15,17 @@ from dataclasses import dataclass
 
 from storeline.core.enums import Platform
 
+_OAUTH = frozenset({"client_id", "client_secret", "refresh_token"})
+
 
 @dataclass(frozen=True)
 class PlatformSpec:
     platform: Platform
     display_name: str
-    # The secret fields a credential must carry, no more and no fewer: a typo never files a
-    # token in the wrong place. Sealed before they reach SQL.
-    secret_fields: frozenset[str]
+    # The secret fields a credential may carry: exactly one of these sets, no more and no fewer
+    # (HubSpot: a private app's token, or an OAuth app's client and a portal's refresh token), so
+    # a typo never files a token in the wrong place. Sealed before they reach SQL.
+    secret_sets: tuple[frozenset[str], ...]
     # Non-secret account facts the connector reads from the credential's metadata (shown back
     # to users in reporting.sync_status, so never a secret).
     metadata_keys: frozenset[str]
@@ -36,30 +39,30 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         PlatformSpec(
             Platform.SHOPIFY,
             "Shopify",
-            secret_fields=frozenset({"access_token"}),
+            secret_sets=(frozenset({"access_token"}),),
             metadata_keys=frozenset(),
             connector="storeline.platforms.shopify.connector:ShopifyConnector",
         ),
         PlatformSpec(
             Platform.META,
             "Meta Ads",
-            secret_fields=frozenset({"access_token"}),
+            secret_sets=(frozenset({"access_token"}),),
             metadata_keys=frozenset({"ad_account_ids"}),
             connector="storeline.platforms.meta.connector:MetaConnector",
         ),
         PlatformSpec(
             Platform.GA4,
             "Google Analytics 4",
-            secret_fields=frozenset({"client_id", "client_secret", "refresh_token"}),
+            secret_sets=(_OAUTH,),
             metadata_keys=frozenset({"property_id"}),
             connector="storeline.platforms.ga4.connector:Ga4Connector",
         ),
         PlatformSpec(
             Platform.HUBSPOT,
             "HubSpot",
-            secret_fields=frozenset({"access_token"}),
+            secret_sets=(frozenset({"access_token"}), _OAUTH),
             metadata_keys=frozenset({"portal_id"}),
-            connector=None,
+            connector="storeline.platforms.hubspot.connector:HubSpotConnector",
         ),
     )
 }

@@ -35,10 +35,11 @@ def run_demo(data_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
     first = run_demo(tmp_path / "data")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "9 backfills queued" in first.stdout  # Shopify, Meta Ads and GA4 for 3 shops
+    assert "12 backfills queued" in first.stdout  # Shopify, Meta, GA4, HubSpot for 3 shops
     assert first.stdout.count("30/30 days equal") == 3
     assert "Meta Ads spend, MER and ROAS" in first.stdout
     assert "GA4 traffic" in first.stdout
+    assert "HubSpot pipeline" in first.stdout
     assert "✗" not in first.stdout
     # The figures came through the HTTP API (JWT, RLS), not straight from the database.
     assert "Storeline's API vs" in first.stdout

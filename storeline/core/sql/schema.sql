@@ -390,6 +390,57 @@ $$;
 
 
 --
+-- Name: hubspot_date(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_date(value text) RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE WHEN nullif(btrim(value), '') IS NULL THEN NULL
+                WHEN value ~ '^\d+$' THEN (to_timestamp(value::bigint / 1000.0) AT TIME ZONE 'UTC')::date
+                ELSE (value::timestamptz AT TIME ZONE 'UTC')::date END
+$_$;
+
+
+--
+-- Name: hubspot_datetime(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_datetime(value text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE WHEN nullif(btrim(value), '') IS NULL THEN NULL
+                WHEN value ~ '^\d+$' THEN to_timestamp(value::bigint / 1000.0)
+                ELSE value::timestamptz END
+$_$;
+
+
+--
+-- Name: hubspot_links(jsonb, text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_links(obj jsonb, kind text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT a ->> 'id' ORDER BY a ->> 'id'), '{}')
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(obj -> 'associations' -> kind -> 'results') = 'array'
+                                   THEN obj -> 'associations' -> kind -> 'results'
+                                   ELSE '[]'::jsonb END) AS a
+$$;
+
+
+--
+-- Name: hubspot_number(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_number(value text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT nullif(btrim(value), '')::numeric
+$$;
+
+
+--
 -- Name: job_type_strength(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -849,6 +900,105 @@ CREATE TABLE app_dashboard.users (
 
 
 --
+-- Name: crm_companies; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.crm_companies (
+    shop_id text NOT NULL,
+    company_id text NOT NULL,
+    name text,
+    domain text,
+    industry text,
+    employees integer,
+    owner_id text,
+    city text,
+    country text,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    archived boolean DEFAULT false NOT NULL,
+    archived_at timestamp with time zone,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: crm_contacts; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.crm_contacts (
+    shop_id text NOT NULL,
+    contact_id text NOT NULL,
+    email text,
+    first_name text,
+    last_name text,
+    lifecycle_stage text,
+    owner_id text,
+    company_ids text[],
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    archived boolean DEFAULT false NOT NULL,
+    archived_at timestamp with time zone,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: crm_deals; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.crm_deals (
+    shop_id text NOT NULL,
+    deal_id text NOT NULL,
+    deal_name text,
+    pipeline_id text,
+    stage_id text,
+    amount numeric,
+    currency text,
+    close_date timestamp with time zone,
+    owner_id text,
+    is_closed_won boolean,
+    stage_probability numeric,
+    deal_type text,
+    renewal_date date,
+    contact_ids text[],
+    company_ids text[],
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    archived boolean DEFAULT false NOT NULL,
+    archived_at timestamp with time zone,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: crm_pipeline_stages; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.crm_pipeline_stages (
+    shop_id text NOT NULL,
+    pipeline_id text NOT NULL,
+    stage_id text NOT NULL,
+    pipeline_label text,
+    pipeline_order integer,
+    stage_label text,
+    stage_order integer,
+    probability numeric,
+    is_closed boolean NOT NULL,
+    is_won boolean GENERATED ALWAYS AS ((is_closed AND (probability = (1)::numeric))) STORED,
+    archived boolean DEFAULT false NOT NULL,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: customers; Type: TABLE; Schema: core_warehouse; Owner: -
 --
 
@@ -1260,6 +1410,83 @@ CREATE VIEW reporting.marketing_daily WITH (security_invoker='true') AS
 
 
 --
+-- Name: pipeline_daily; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
+ WITH deals AS (
+         SELECT d.shop_id,
+            d.amount,
+            d.created_at,
+            d.close_date,
+            s.timezone,
+            (d.currency = (s.currency)::text) AS in_shop_currency,
+            COALESCE(st.is_closed, d.is_closed_won, false) AS is_closed,
+            COALESCE(st.is_won, d.is_closed_won, false) AS is_won
+           FROM ((core_warehouse.crm_deals d
+             JOIN app_dashboard.shops s ON ((s.id = d.shop_id)))
+             LEFT JOIN core_warehouse.crm_pipeline_stages st ON (((st.shop_id = d.shop_id) AND (st.pipeline_id = d.pipeline_id) AND (st.stage_id = d.stage_id))))
+          WHERE (NOT d.archived)
+        ), events AS (
+         SELECT deals.shop_id,
+            ((deals.created_at AT TIME ZONE deals.timezone))::date AS day,
+            1 AS created,
+            0 AS won,
+            0 AS lost,
+            (0)::numeric AS won_amount,
+            0 AS won_other
+           FROM deals
+        UNION ALL
+         SELECT deals.shop_id,
+            ((deals.close_date AT TIME ZONE deals.timezone))::date AS timezone,
+            0,
+            (deals.is_won)::integer AS is_won,
+            ((NOT deals.is_won))::integer AS int4,
+                CASE
+                    WHEN (deals.is_won AND deals.in_shop_currency) THEN COALESCE(deals.amount, (0)::numeric)
+                    ELSE (0)::numeric
+                END AS "case",
+            ((deals.is_won AND (deals.in_shop_currency IS NOT TRUE)))::integer AS int4
+           FROM deals
+          WHERE (deals.is_closed AND (deals.close_date IS NOT NULL))
+        )
+ SELECT shop_id,
+    day,
+    (sum(created))::integer AS deals_created,
+    (sum(won))::integer AS deals_won,
+    (sum(lost))::integer AS deals_lost,
+    sum(won_amount) AS won_amount,
+    (sum(won_other))::integer AS won_other_currency,
+    round(((sum(won))::numeric / (NULLIF((sum(won) + sum(lost)), 0))::numeric), 4) AS win_rate
+   FROM events
+  GROUP BY shop_id, day;
+
+
+--
+-- Name: pipeline_summary; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
+ SELECT st.shop_id,
+    st.pipeline_id,
+    st.pipeline_label,
+    st.stage_id,
+    st.stage_label,
+    st.stage_order,
+    st.probability,
+    (s.currency)::text AS currency,
+    count(d.deal_id) AS open_deals,
+    COALESCE(sum(COALESCE(d.amount, (0)::numeric)) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS open_amount,
+    COALESCE(sum((COALESCE(d.amount, (0)::numeric) * COALESCE(st.probability, (0)::numeric))) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS weighted_amount,
+    count(d.deal_id) FILTER (WHERE (d.currency IS DISTINCT FROM (s.currency)::text)) AS other_currency_deals
+   FROM ((core_warehouse.crm_pipeline_stages st
+     JOIN app_dashboard.shops s ON ((s.id = st.shop_id)))
+     LEFT JOIN core_warehouse.crm_deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id) AND (NOT d.archived))))
+  WHERE ((NOT st.is_closed) AND (NOT st.archived))
+  GROUP BY st.shop_id, st.pipeline_id, st.pipeline_label, st.stage_id, st.stage_label, st.stage_order, st.probability, s.currency;
+
+
+--
 -- Name: sync_status; Type: VIEW; Schema: reporting; Owner: -
 --
 
@@ -1351,6 +1578,22 @@ CREATE TABLE staging_ingest.ga4_reports_raw (
     payload jsonb NOT NULL,
     fetched_at timestamp with time zone DEFAULT now() NOT NULL,
     kind text GENERATED ALWAYS AS ((payload ->> 'kind'::text)) STORED
+)
+WITH (autovacuum_vacuum_scale_factor='0.05');
+
+
+--
+-- Name: hubspot_raw; Type: TABLE; Schema: staging_ingest; Owner: -
+--
+
+CREATE TABLE staging_ingest.hubspot_raw (
+    sync_job_id bigint NOT NULL,
+    shop_id text NOT NULL,
+    line_no bigint NOT NULL,
+    payload jsonb NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text GENERATED ALWAYS AS ((payload ->> 'kind'::text)) STORED,
+    object_id text GENERATED ALWAYS AS (((payload -> 'object'::text) ->> 'id'::text)) STORED
 )
 WITH (autovacuum_vacuum_scale_factor='0.05');
 
@@ -1491,6 +1734,38 @@ ALTER TABLE ONLY app_dashboard.users
 
 
 --
+-- Name: crm_companies crm_companies_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.crm_companies
+    ADD CONSTRAINT crm_companies_pkey PRIMARY KEY (shop_id, company_id);
+
+
+--
+-- Name: crm_contacts crm_contacts_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.crm_contacts
+    ADD CONSTRAINT crm_contacts_pkey PRIMARY KEY (shop_id, contact_id);
+
+
+--
+-- Name: crm_deals crm_deals_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.crm_deals
+    ADD CONSTRAINT crm_deals_pkey PRIMARY KEY (shop_id, deal_id);
+
+
+--
+-- Name: crm_pipeline_stages crm_pipeline_stages_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.crm_pipeline_stages
+    ADD CONSTRAINT crm_pipeline_stages_pkey PRIMARY KEY (shop_id, pipeline_id, stage_id);
+
+
+--
 -- Name: customers customers_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
 --
 
@@ -1603,6 +1878,14 @@ ALTER TABLE ONLY staging_ingest.ga4_reports_raw
 
 
 --
+-- Name: hubspot_raw hubspot_raw_pkey; Type: CONSTRAINT; Schema: staging_ingest; Owner: -
+--
+
+ALTER TABLE ONLY staging_ingest.hubspot_raw
+    ADD CONSTRAINT hubspot_raw_pkey PRIMARY KEY (sync_job_id, line_no);
+
+
+--
 -- Name: meta_insights_raw meta_insights_raw_pkey; Type: CONSTRAINT; Schema: staging_ingest; Owner: -
 --
 
@@ -1707,6 +1990,13 @@ CREATE INDEX user_shops_shop_idx ON app_dashboard.user_shops USING btree (shop_i
 --
 
 CREATE INDEX users_agency_idx ON app_dashboard.users USING btree (agency_id);
+
+
+--
+-- Name: crm_deals_shop_stage_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_deals_shop_stage_idx ON core_warehouse.crm_deals USING btree (shop_id, pipeline_id, stage_id) WHERE (NOT archived);
 
 
 --
@@ -2025,6 +2315,30 @@ ALTER TABLE app_dashboard.user_shops ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_dashboard.users ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: crm_companies; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.crm_companies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_contacts; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.crm_contacts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_deals; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.crm_deals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_pipeline_stages; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.crm_pipeline_stages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: customers; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -2089,6 +2403,34 @@ ALTER TABLE core_warehouse.refund_shipping_lines ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE core_warehouse.refunds ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: crm_companies shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.crm_companies FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: crm_contacts shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.crm_contacts FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: crm_deals shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.crm_deals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: crm_pipeline_stages shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.crm_pipeline_stages FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
 
 --
 -- Name: customers shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
@@ -2479,6 +2821,34 @@ GRANT SELECT ON TABLE app_dashboard.users TO authenticated;
 
 
 --
+-- Name: TABLE crm_companies; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.crm_companies TO authenticated;
+
+
+--
+-- Name: TABLE crm_contacts; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.crm_contacts TO authenticated;
+
+
+--
+-- Name: TABLE crm_deals; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.crm_deals TO authenticated;
+
+
+--
+-- Name: TABLE crm_pipeline_stages; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.crm_pipeline_stages TO authenticated;
+
+
+--
 -- Name: TABLE customers; Type: ACL; Schema: core_warehouse; Owner: -
 --
 
@@ -2591,6 +2961,20 @@ GRANT SELECT ON TABLE reporting.marketing_daily TO authenticated;
 
 
 --
+-- Name: TABLE pipeline_daily; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.pipeline_daily TO authenticated;
+
+
+--
+-- Name: TABLE pipeline_summary; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.pipeline_summary TO authenticated;
+
+
+--
 -- Name: TABLE sync_status; Type: ACL; Schema: reporting; Owner: -
 --
 
@@ -2609,6 +2993,13 @@ GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE staging_ingest.ga4_reports_raw TO service_role;
+
+
+--
+-- Name: TABLE hubspot_raw; Type: ACL; Schema: staging_ingest; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE staging_ingest.hubspot_raw TO service_role;
 
 
 --

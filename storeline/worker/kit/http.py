@@ -118,6 +118,13 @@ class SourceClient:
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
 
+    def set_header(self, name: str, value: str, *, secret: str | None = None) -> None:
+        """Change a header for the requests that follow (a refreshed access token); `secret`
+        joins the values `scrub` removes."""
+        self._http.headers[name] = value
+        if secret:
+            self._secrets = (*self._secrets, secret)
+
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")

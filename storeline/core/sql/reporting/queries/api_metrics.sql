@@ -16,10 +16,10 @@ ORDER BY s.name, s.id
 -- $3 date[] last days (parallel arrays), $4 minutes after which a platform counts as stale.
 -- One row per shop, set-based, so the side-by-side view is one statement whatever the count.
 --
--- Each source is one CTE returning one row per range; pipeline is NULL until its connector's facts
--- exist: replacing a placeholder CTE by the sum over its fact table (same
--- columns) is the whole change. Marketing is NULL for a shop with no ad spend in its currency. roas and open_by_stage are jsonb objects
--- whose values are decimal strings (exact; orjson would turn JSON numbers into floats).
+-- Each source is one CTE returning one row per range. Marketing is NULL for a shop with no ad
+-- spend in its currency, traffic for a shop without GA4, pipeline for a shop without HubSpot.
+-- roas and open_by_stage are jsonb objects whose values are decimal strings (exact; orjson would
+-- turn JSON numbers into floats).
 WITH ranges AS (
     SELECT r.shop_id, r.day_from, r.day_to
     FROM unnest($1::text[], $2::date[], $3::date[]) AS r(shop_id, day_from, day_to)
@@ -82,9 +82,22 @@ traffic AS (
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
-    -- Placeholder until core_warehouse.crm_deals: open amount by stage, won amount by close day.
-    SELECT r.shop_id, NULL::jsonb AS open_by_stage, NULL::numeric AS won_amount
+    -- HubSpot: open amount per open stage id now, and the amount won over the range (by the
+    -- deals' shop-local close day), both in the shop's currency only (reporting.pipeline_*
+    -- flag the others). NULL for a shop whose pipelines were never synced.
+    SELECT r.shop_id, o.open_by_stage,
+           CASE WHEN o.open_by_stage IS NOT NULL THEN coalesce(w.won_amount, 0) END AS won_amount
     FROM ranges AS r
+    LEFT JOIN LATERAL (
+        SELECT jsonb_object_agg(p.stage_id, p.open_amount::text) AS open_by_stage
+        FROM reporting.pipeline_summary AS p
+        WHERE p.shop_id = r.shop_id
+    ) AS o ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(d.won_amount) AS won_amount
+        FROM reporting.pipeline_daily AS d
+        WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.day_from AND r.day_to
+    ) AS w ON true
 ),
 staleness AS (
     -- A connected platform that never succeeded has no data at all: it counts as stale.
