@@ -49,6 +49,19 @@ def _settings(args: argparse.Namespace) -> WorkerSettings:
 
 
 async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
+    # Signals are handled from the first moment: a SIGTERM while the worker is still starting
+    # (a deploy replacing it) stops it cleanly once it can, instead of killing it mid-connect.
+    signals: list[int] = []
+    worker: Worker | None = None
+
+    def on_signal() -> None:
+        signals.append(1)
+        if worker is not None:
+            worker.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
     overrides = registry.parse_overrides([settings.connectors, *args.connector])
     connectors = registry.load(overrides)
     if not connectors:
@@ -75,9 +88,8 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
         listen_dsn=listen,
         worker_id=args.worker_id,
     )
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, worker.stop)
+    for _ in signals:
+        worker.stop()  # asked to stop while starting: drain at once (nothing was claimed)
     try:
         code = await worker.run()
     finally:
