@@ -96,7 +96,7 @@ async def backfill(dsn: str, base: str, campaigns: int) -> dict[str, Any]:
         metadata={"ad_account_ids": [shop.meta_ad_account_id]},
     )
     settings = MetaSettings(base_url=base, chunk_days=90, poll_min_seconds=0.05,
-                            poll_max_seconds=0.2, page_limit=5000)  # fmt: skip
+                            poll_max_seconds=0.2)  # fmt: skip
     connector = MetaConnector(settings)
     started = time.perf_counter()
     await connector.run(ctx)

@@ -11,7 +11,8 @@ WHERE f.shop_id = $1 AND f.platform = 'META' AND f.account_id = r.account_id
 -- name: meta_insert_rows
 -- The job's staged insights rows, the newest line per (account, ad, day) (a retried chunk is
 -- staged again). $1 shop, $2 job, $3 purchase action types, $4 add-to-cart, $5 checkout,
--- $6 view content, $7 lead types. Returns the days written.
+-- $6 view content, $7 lead types. Returns the distinct days written (not one row per fact: a
+-- backfill writes hundreds of thousands).
 WITH accounts AS (
     SELECT DISTINCT ON (account_id) account_id, payload ->> 'timezone_name' AS timezone
     FROM staging_ingest.meta_insights_raw
@@ -24,7 +25,8 @@ latest AS (
     FROM staging_ingest.meta_insights_raw
     WHERE sync_job_id = $2 AND kind = 'insight'
     ORDER BY account_id, payload ->> 'ad_id', payload ->> 'date_start', line_no DESC
-)
+),
+written AS (
 INSERT INTO core_warehouse.fact_marketing_campaign_daily AS f (
     shop_id, platform, account_id, ad_id, day, campaign_id, campaign_name, adset_id, adset_name,
     ad_name, objective, buying_type, attribution_setting, currency, account_timezone, spend,
@@ -65,6 +67,8 @@ ON CONFLICT (shop_id, platform, account_id, day, ad_id) DO UPDATE SET
     action_values = excluded.action_values, raw = excluded.raw,
     sync_job_id = excluded.sync_job_id, updated_at = now()
 RETURNING f.day
+)
+SELECT DISTINCT day FROM written
 
 -- name: meta_fill_daily
 -- The shop's daily Meta rows for the days $2, summed from the ad-day facts ($1 shop); a day's
