@@ -134,6 +134,7 @@ parts AS (
            sum(li.total_tax), 0, 0
     FROM live AS l
     JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
+    WHERE NOT li.is_gift_card
     GROUP BY l.processed_date
     UNION ALL
     SELECT l.processed_date, 0, 0, 0, 0, sum(sl.discounted_price), sum(sl.total_tax), 0, 0
@@ -146,7 +147,9 @@ parts AS (
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
     JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
+    LEFT JOIN core_warehouse.order_line_items AS gc
+      ON gc.shop_id = $1 AND gc.id = rli.line_item_id AND gc.is_gift_card
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND gc.id IS NULL
     GROUP BY r.refund_date
     UNION ALL
     SELECT r.refund_date, 0, 0, 0, 0, -sum(rsl.subtotal), -sum(rsl.tax), 0, 0
@@ -1161,7 +1164,8 @@ CREATE TABLE core_warehouse.order_line_items (
     discount_allocations jsonb DEFAULT '[]'::jsonb NOT NULL,
     tax_lines jsonb DEFAULT '[]'::jsonb NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    is_gift_card boolean DEFAULT false NOT NULL
 );
 
 

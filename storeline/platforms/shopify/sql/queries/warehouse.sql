@@ -29,6 +29,7 @@
 --   line original_total   = originalUnitPrice × quantity            (gross sales)
 --   line total_discount   = Σ discountAllocations.allocatedAmount   (line + order-level share)
 --   line total_tax        = Σ taxLines.price
+--   line is_gift_card     = isGiftCard (gift card lines are never sales: rule 5)
 --   shipping total_discount = Σ its discountAllocations; discounted_price = original − that
 -- Shop-local days: processed_date = processedAt (createdAt if absent) in the shop's timezone;
 -- refund_date = refund createdAt in the shop's timezone.
@@ -156,21 +157,21 @@ WITH lines AS (
 INSERT INTO core_warehouse.order_line_items AS t (
     shop_id, id, order_id, title, sku, vendor, quantity, current_quantity, taxable,
     requires_shipping, product_id, variant_id, original_unit_price, original_total,
-    total_discount, discounted_total, total_tax, discount_allocations, tax_lines, raw,
-    sync_job_id)
+    total_discount, discounted_total, total_tax, discount_allocations, tax_lines, is_gift_card,
+    raw, sync_job_id)
 SELECT DISTINCT ON (l.id)
     $2, l.id, l.order_id, r.title, r.sku, r.vendor, r.quantity, r."currentQuantity", r.taxable,
     r."requiresShipping", storeline_private.shopify_gid_id(r.product ->> 'id'),
     storeline_private.shopify_gid_id(r.variant ->> 'id'),
     v.unit, v.unit * r.quantity, d.amount, v.unit * r.quantity - d.amount, x.amount,
     storeline_private.shopify_nodes(r."discountAllocations"),
-    storeline_private.shopify_nodes(r."taxLines"), l.p, $1
+    storeline_private.shopify_nodes(r."taxLines"), coalesce(r."isGiftCard", false), l.p, $1
 FROM lines AS l
 JOIN core_warehouse.orders AS o ON o.shop_id = $2 AND o.id = l.order_id AND o.sync_job_id = $1
 CROSS JOIN LATERAL jsonb_to_record(l.p) AS r(
     title text, sku text, vendor text, quantity integer, "currentQuantity" integer,
-    taxable boolean, "requiresShipping" boolean, product jsonb, variant jsonb,
-    "originalUnitPriceSet" jsonb, "discountAllocations" jsonb, "taxLines" jsonb)
+    taxable boolean, "requiresShipping" boolean, "isGiftCard" boolean, product jsonb,
+    variant jsonb, "originalUnitPriceSet" jsonb, "discountAllocations" jsonb, "taxLines" jsonb)
 CROSS JOIN LATERAL (
     SELECT (r."originalUnitPriceSet" -> 'shopMoney' ->> 'amount')::numeric AS unit) AS v
 CROSS JOIN LATERAL (
@@ -191,7 +192,7 @@ ON CONFLICT (shop_id, id) DO UPDATE SET
     original_total = EXCLUDED.original_total, total_discount = EXCLUDED.total_discount,
     discounted_total = EXCLUDED.discounted_total, total_tax = EXCLUDED.total_tax,
     discount_allocations = EXCLUDED.discount_allocations, tax_lines = EXCLUDED.tax_lines,
-    raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
+    is_gift_card = EXCLUDED.is_gift_card, raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
 
 -- name: shopify_prune_line_items
 DELETE FROM core_warehouse.order_line_items AS c

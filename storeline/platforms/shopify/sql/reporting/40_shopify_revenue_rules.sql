@@ -1,0 +1,77 @@
+-- reporting.shopify_daily_kpis with the revenue rules of docs/shopify-sales-report.md that
+-- revision 0015 adds (issue 13); same signature, so the transform's refresh
+-- (queries/revenue.sql) and the timezone restamp keep calling it unchanged. Each rule lives here
+-- once; the per-line figures it sums are filled by the transform (queries/warehouse.sql, columns
+-- of core_warehouse/50_shopify_revenue_rules.sql):
+--   rule 5  gift card lines (order_line_items.is_gift_card) are never gross sales, discounts or
+--           returns (their refund lines are skipped too).
+CREATE OR REPLACE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[])
+RETURNS TABLE (
+    day date, orders integer, gross_sales numeric, discounts numeric, returns numeric,
+    net_sales numeric, shipping numeric, taxes numeric, duties numeric,
+    additional_fees numeric, total_sales numeric)
+LANGUAGE sql STABLE AS $$
+WITH live AS (
+    SELECT o.id, o.processed_date, o.original_total_duties AS duties,
+           o.original_total_additional_fees AS fees
+    FROM core_warehouse.orders AS o
+    WHERE o.shop_id = $1 AND o.processed_date = ANY ($2)
+      AND NOT o.test AND o.deleted_at IS NULL
+),
+parts AS (
+    SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
+           0::numeric AS discounts, 0::numeric AS returns, 0::numeric AS shipping,
+           0::numeric AS taxes, coalesce(sum(l.duties), 0) AS duties,
+           coalesce(sum(l.fees), 0) AS additional_fees
+    FROM live AS l GROUP BY l.processed_date
+    UNION ALL
+    SELECT l.processed_date, 0, sum(li.original_total), sum(li.total_discount), 0, 0,
+           sum(li.total_tax), 0, 0
+    FROM live AS l
+    JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
+    WHERE NOT li.is_gift_card
+    GROUP BY l.processed_date
+    UNION ALL
+    SELECT l.processed_date, 0, 0, 0, 0, sum(sl.discounted_price), sum(sl.total_tax), 0, 0
+    FROM live AS l
+    JOIN core_warehouse.order_shipping_lines AS sl ON sl.shop_id = $1 AND sl.order_id = l.id
+    GROUP BY l.processed_date
+    UNION ALL
+    SELECT r.refund_date, 0, 0, 0, sum(rli.subtotal), 0, -sum(rli.total_tax), 0, 0
+    FROM core_warehouse.refunds AS r
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+    JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
+    LEFT JOIN core_warehouse.order_line_items AS gc
+      ON gc.shop_id = $1 AND gc.id = rli.line_item_id AND gc.is_gift_card
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND gc.id IS NULL
+    GROUP BY r.refund_date
+    UNION ALL
+    SELECT r.refund_date, 0, 0, 0, 0, -sum(rsl.subtotal), -sum(rsl.tax), 0, 0
+    FROM core_warehouse.refunds AS r
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+    JOIN core_warehouse.refund_shipping_lines AS rsl ON rsl.shop_id = $1 AND rsl.refund_id = r.id
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
+    GROUP BY r.refund_date
+    UNION ALL
+    SELECT r.refund_date, 0, 0, 0, 0, 0, 0, -sum(r.duties), 0
+    FROM core_warehouse.refunds AS r
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND r.duties <> 0
+    GROUP BY r.refund_date
+),
+totals AS (
+    SELECT p.day, sum(p.orders)::integer AS orders, sum(p.gross_sales) AS gross_sales,
+           sum(p.discounts) AS discounts, sum(p.returns) AS returns,
+           sum(p.shipping) AS shipping, sum(p.taxes) AS taxes, sum(p.duties) AS duties,
+           sum(p.additional_fees) AS additional_fees
+    FROM parts AS p GROUP BY p.day
+)
+SELECT t.day, t.orders, t.gross_sales, t.discounts, t.returns,
+       t.gross_sales - t.discounts - t.returns, t.shipping, t.taxes, t.duties, t.additional_fees,
+       t.gross_sales - t.discounts - t.returns + t.shipping + t.duties + t.additional_fees
+           + t.taxes
+FROM totals AS t
+$$;
