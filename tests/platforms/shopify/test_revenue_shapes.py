@@ -24,22 +24,8 @@ def _xfail(reason: str) -> pytest.MarkDecorator:
 
 
 CASES = [
-    pytest.param(
-        "tax_included",
-        "EUR",
-        marks=_xfail(
-            "taxes_included orders: gross, discounts, shipping and returns must be net of the tax "
-            "their prices contain (the product counts the tax twice)"
-        ),
-    ),
-    pytest.param(
-        "tax_included",
-        "AUD",
-        id="tax_included-AUD",
-        marks=_xfail(
-            "taxes_included orders (AUD GST): amounts must be net of the tax they contain"
-        ),
-    ),
+    pytest.param("tax_included", "EUR", id="tax_included-EUR"),
+    pytest.param("tax_included", "AUD", id="tax_included-AUD"),
     pytest.param("gift_cards", "USD", id="gift_cards"),
     pytest.param(
         "edits",

@@ -8,3 +8,27 @@ ALTER TABLE core_warehouse.order_line_items
     ADD COLUMN is_gift_card boolean NOT NULL DEFAULT false;
 UPDATE core_warehouse.order_line_items SET is_gift_card = true
 WHERE (raw ->> 'isGiftCard')::boolean;
+
+-- Rule 3: with Order.taxesIncluded a line's original price contains its tax; the sales report's
+-- gross is the price less that tax, each tax line's share price·r/(1+R) (R = Σ the line's rates)
+-- rounded to the cent half-even as Shopify rounds its tax lines (help.shopify.com "Include
+-- taxes in product prices"). `tax_lines` is order_line_items.tax_lines (TaxLine nodes).
+CREATE FUNCTION storeline_private.shopify_round_cents(v numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE WHEN abs(v * 100 - trunc(v * 100)) = 0.5
+            THEN (trunc(v * 100) + CASE WHEN mod(trunc(v * 100), 2) = 0 THEN 0 ELSE sign(v) END)
+                 / 100
+            ELSE round(v, 2) END
+$$;
+
+CREATE FUNCTION storeline_private.shopify_tax_contained(amount numeric, tax_lines jsonb)
+    RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT coalesce(sum(storeline_private.shopify_round_cents(
+           amount * (t ->> 'rate')::numeric / (1 + r.total))), 0)
+FROM (SELECT coalesce(sum((t2 ->> 'rate')::numeric), 0) AS total
+      FROM jsonb_array_elements(coalesce(tax_lines, '[]')) AS t2) AS r
+CROSS JOIN jsonb_array_elements(coalesce(tax_lines, '[]')) AS t
+$$;
