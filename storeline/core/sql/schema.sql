@@ -118,7 +118,7 @@ CREATE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[]) RETU
     AS $_$
 WITH live AS (
     SELECT o.id, o.processed_date, o.taxes_included AS incl, o.original_total_duties AS duties,
-           o.original_total_additional_fees AS fees
+           o.original_total_additional_fees AS fees, o.additional_fees_tax AS fees_tax
     FROM core_warehouse.orders AS o
     WHERE o.shop_id = $1 AND o.processed_date = ANY ($2)
       AND NOT o.test AND o.deleted_at IS NULL
@@ -126,11 +126,12 @@ WITH live AS (
 parts AS (
     SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
            0::numeric AS discounts, 0::numeric AS returns, 0::numeric AS shipping,
-           0::numeric AS taxes, coalesce(sum(l.duties), 0) AS duties,
+           coalesce(sum(l.fees_tax), 0) AS taxes, coalesce(sum(l.duties), 0) AS duties,
            coalesce(sum(l.fees), 0) AS additional_fees
     FROM live AS l GROUP BY l.processed_date
     UNION ALL
-    SELECT l.processed_date, 0, sum(g.gross), sum(g.discounts), 0, 0, sum(li.total_tax), 0, 0
+    SELECT l.processed_date, 0, sum(g.gross), sum(g.discounts), 0, 0,
+           sum(li.total_tax + li.duties_tax), 0, 0
     FROM live AS l
     JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
     CROSS JOIN LATERAL (
@@ -173,11 +174,12 @@ parts AS (
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
     GROUP BY r.refund_date
     UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, 0, 0, -sum(r.duties), 0
+    SELECT r.refund_date, 0, 0, 0, 0, 0, -sum(r.duties_tax), -sum(r.duties), 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND r.duties <> 0
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
+      AND (r.duties <> 0 OR r.duties_tax <> 0)
     GROUP BY r.refund_date
 ),
 totals AS (
@@ -1207,7 +1209,8 @@ CREATE TABLE core_warehouse.order_line_items (
     tax_lines jsonb DEFAULT '[]'::jsonb NOT NULL,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    is_gift_card boolean DEFAULT false NOT NULL
+    is_gift_card boolean DEFAULT false NOT NULL,
+    duties_tax numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1285,7 +1288,8 @@ CREATE TABLE core_warehouse.orders (
     original_total_duties numeric,
     current_total_duties numeric,
     original_total_additional_fees numeric,
-    current_total_additional_fees numeric
+    current_total_additional_fees numeric,
+    additional_fees_tax numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1342,7 +1346,8 @@ CREATE TABLE core_warehouse.refunds (
     details_sync_job_id bigint,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    duties numeric DEFAULT 0 NOT NULL
+    duties numeric DEFAULT 0 NOT NULL,
+    duties_tax numeric DEFAULT 0 NOT NULL
 );
 
 

@@ -51,13 +51,7 @@ CASES = [
             "fees (Order.returns, ReturnAgreement)"
         ),
     ),
-    pytest.param(
-        "duty_taxes",
-        "USD",
-        marks=_xfail(
-            "tax on duties and additional fees (Duty.taxLines, AdditionalFee.taxLines) is in taxes"
-        ),
-    ),
+    pytest.param("duty_taxes", "USD", id="duty_taxes"),
     pytest.param(
         "foreign_money",
         "USD",

@@ -32,3 +32,19 @@ FROM (SELECT coalesce(sum((t2 ->> 'rate')::numeric), 0) AS total
       FROM jsonb_array_elements(coalesce(tax_lines, '[]')) AS t2) AS r
 CROSS JOIN jsonb_array_elements(coalesce(tax_lines, '[]')) AS t
 $$;
+
+-- Rule 11: tax charged on duties (Duty.taxLines, per line item) and on additional fees
+-- (AdditionalFee.taxLines, per order) is in taxes on the order's day; the tax of refunded duties
+-- (RefundDuty.originalDuty.taxLines) leaves taxes on the refund's day. Rows written before this
+-- revision hold 0 until their order is synced again (their payloads never selected the taxes).
+ALTER TABLE core_warehouse.order_line_items ADD COLUMN duties_tax numeric NOT NULL DEFAULT 0;
+ALTER TABLE core_warehouse.orders ADD COLUMN additional_fees_tax numeric NOT NULL DEFAULT 0;
+ALTER TABLE core_warehouse.refunds ADD COLUMN duties_tax numeric NOT NULL DEFAULT 0;
+UPDATE core_warehouse.orders AS o SET additional_fees_tax = x.tax
+FROM (SELECT o2.shop_id, o2.id,
+             sum((t -> 'priceSet' -> 'shopMoney' ->> 'amount')::numeric) AS tax
+      FROM core_warehouse.orders AS o2
+      CROSS JOIN jsonb_array_elements(coalesce(o2.raw -> 'additionalFees', '[]')) AS f
+      CROSS JOIN jsonb_array_elements(coalesce(f -> 'taxLines', '[]')) AS t
+      GROUP BY o2.shop_id, o2.id) AS x
+WHERE o.shop_id = x.shop_id AND o.id = x.id AND x.tax IS NOT NULL AND x.tax <> 0;
