@@ -117,8 +117,8 @@ CREATE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[]) RETU
     LANGUAGE sql STABLE
     AS $_$
 WITH live AS (
-    SELECT o.id, o.processed_date, o.original_total_duties AS duties,
-           o.original_total_additional_fees AS fees
+    SELECT o.id, o.processed_date, o.taxes_included AS incl, o.original_total_duties AS duties,
+           o.original_total_additional_fees AS fees, o.additional_fees_tax AS fees_tax
     FROM core_warehouse.orders AS o
     WHERE o.shop_id = $1 AND o.processed_date = ANY ($2)
       AND NOT o.test AND o.deleted_at IS NULL
@@ -126,30 +126,47 @@ WITH live AS (
 parts AS (
     SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
            0::numeric AS discounts, 0::numeric AS returns, 0::numeric AS shipping,
-           0::numeric AS taxes, coalesce(sum(l.duties), 0) AS duties,
+           coalesce(sum(l.fees_tax), 0) AS taxes, coalesce(sum(l.duties), 0) AS duties,
            coalesce(sum(l.fees), 0) AS additional_fees
     FROM live AS l GROUP BY l.processed_date
     UNION ALL
-    SELECT l.processed_date, 0, sum(li.original_total), sum(li.total_discount), 0, 0,
-           sum(li.total_tax), 0, 0
+    SELECT l.processed_date, 0, sum(g.gross), sum(g.discounts), 0, 0,
+           sum(li.total_tax + li.duties_tax), 0, 0
     FROM live AS l
     JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN l.incl THEN li.original_total - storeline_private.shopify_tax_contained(
+                                         li.original_total, li.tax_lines)
+                    ELSE li.original_total END AS gross) AS n
+    CROSS JOIN LATERAL (
+        SELECT n.gross,
+               CASE WHEN l.incl THEN n.gross - (li.discounted_total - li.total_tax)
+                    ELSE li.total_discount END AS discounts) AS g
+    WHERE NOT li.is_gift_card
     GROUP BY l.processed_date
     UNION ALL
-    SELECT l.processed_date, 0, 0, 0, 0, sum(sl.discounted_price), sum(sl.total_tax), 0, 0
+    SELECT l.processed_date, 0, 0, 0, 0,
+           sum(sl.discounted_price - CASE WHEN l.incl THEN sl.total_tax ELSE 0 END),
+           sum(sl.total_tax), 0, 0
     FROM live AS l
     JOIN core_warehouse.order_shipping_lines AS sl ON sl.shop_id = $1 AND sl.order_id = l.id
     GROUP BY l.processed_date
     UNION ALL
-    SELECT r.refund_date, 0, 0, 0, sum(rli.subtotal), 0, -sum(rli.total_tax), 0, 0
+    SELECT r.refund_date, 0, 0, 0,
+           sum(rli.subtotal - CASE WHEN o.taxes_included THEN rli.total_tax ELSE 0 END), 0,
+           -sum(rli.total_tax), 0, 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
     JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
+    LEFT JOIN core_warehouse.order_line_items AS gc
+      ON gc.shop_id = $1 AND gc.id = rli.line_item_id AND gc.is_gift_card
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND gc.id IS NULL
     GROUP BY r.refund_date
     UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, -sum(rsl.subtotal), -sum(rsl.tax), 0, 0
+    SELECT r.refund_date, 0, 0, 0, 0,
+           -sum(rsl.subtotal - CASE WHEN o.taxes_included THEN rsl.tax ELSE 0 END),
+           -sum(rsl.tax), 0, 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
@@ -157,11 +174,12 @@ parts AS (
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
     GROUP BY r.refund_date
     UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, 0, 0, -sum(r.duties), 0
+    SELECT r.refund_date, 0, 0, 0, 0, 0, -sum(r.duties_tax), -sum(r.duties), 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2) AND r.duties <> 0
+    WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
+      AND (r.duties <> 0 OR r.duties_tax <> 0)
     GROUP BY r.refund_date
 ),
 totals AS (
@@ -556,6 +574,35 @@ BEGIN
     )) AS t;
     RETURN moved + n;
 END
+$$;
+
+
+--
+-- Name: shopify_round_cents(numeric); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.shopify_round_cents(v numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE WHEN abs(v * 100 - trunc(v * 100)) = 0.5
+            THEN (trunc(v * 100) + CASE WHEN mod(trunc(v * 100), 2) = 0 THEN 0 ELSE sign(v) END)
+                 / 100
+            ELSE round(v, 2) END
+$$;
+
+
+--
+-- Name: shopify_tax_contained(numeric, jsonb); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.shopify_tax_contained(amount numeric, tax_lines jsonb) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT coalesce(sum(storeline_private.shopify_round_cents(
+           amount * (t ->> 'rate')::numeric / (1 + r.total))), 0)
+FROM (SELECT coalesce(sum((t2 ->> 'rate')::numeric), 0) AS total
+      FROM jsonb_array_elements(coalesce(tax_lines, '[]')) AS t2) AS r
+CROSS JOIN jsonb_array_elements(coalesce(tax_lines, '[]')) AS t
 $$;
 
 
@@ -1161,7 +1208,9 @@ CREATE TABLE core_warehouse.order_line_items (
     discount_allocations jsonb DEFAULT '[]'::jsonb NOT NULL,
     tax_lines jsonb DEFAULT '[]'::jsonb NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    is_gift_card boolean DEFAULT false NOT NULL,
+    duties_tax numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1239,7 +1288,8 @@ CREATE TABLE core_warehouse.orders (
     original_total_duties numeric,
     current_total_duties numeric,
     original_total_additional_fees numeric,
-    current_total_additional_fees numeric
+    current_total_additional_fees numeric,
+    additional_fees_tax numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1296,7 +1346,8 @@ CREATE TABLE core_warehouse.refunds (
     details_sync_job_id bigint,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    duties numeric DEFAULT 0 NOT NULL
+    duties numeric DEFAULT 0 NOT NULL,
+    duties_tax numeric DEFAULT 0 NOT NULL
 );
 
 

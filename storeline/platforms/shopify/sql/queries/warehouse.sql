@@ -29,6 +29,10 @@
 --   line original_total   = originalUnitPrice × quantity            (gross sales)
 --   line total_discount   = Σ discountAllocations.allocatedAmount   (line + order-level share)
 --   line total_tax        = Σ taxLines.price
+--   line is_gift_card     = isGiftCard (gift card lines are never sales: rule 5)
+--   line duties_tax       = Σ duties.taxLines.price; order additional_fees_tax = Σ
+--                           additionalFees.taxLines.price; refund duties_tax = Σ the refunded
+--                           duties' originalDuty.taxLines.price (rule 11)
 --   shipping total_discount = Σ its discountAllocations; discounted_price = original − that
 -- Shop-local days: processed_date = processedAt (createdAt if absent) in the shop's timezone;
 -- refund_date = refund createdAt in the shop's timezone.
@@ -59,7 +63,8 @@ INSERT INTO core_warehouse.orders AS t (
     current_total_tax, current_total_price, first_visit_source, first_utm_source,
     first_utm_medium, first_utm_campaign, last_visit_source, last_utm_source, last_utm_medium,
     last_utm_campaign, original_total_duties, current_total_duties,
-    original_total_additional_fees, current_total_additional_fees, raw, sync_job_id, synced_at)
+    original_total_additional_fees, current_total_additional_fees, additional_fees_tax, raw,
+    sync_job_id, synced_at)
 SELECT DISTINCT ON (s.object_id)
     s.shop_id, s.object_id, r.name, r."createdAt",
     coalesce(r."processedAt", r."createdAt"),
@@ -92,6 +97,9 @@ SELECT DISTINCT ON (s.object_id)
     (r."currentTotalDutiesSet" -> 'shopMoney' ->> 'amount')::numeric,
     (r."originalTotalAdditionalFeesSet" -> 'shopMoney' ->> 'amount')::numeric,
     (r."currentTotalAdditionalFeesSet" -> 'shopMoney' ->> 'amount')::numeric,
+    (SELECT coalesce(sum((t -> 'priceSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
+     FROM jsonb_array_elements(coalesce(r."additionalFees", '[]')) AS f
+     CROSS JOIN jsonb_array_elements(coalesce(f -> 'taxLines', '[]')) AS t),
     s.payload, s.sync_job_id, now()
 FROM staging_ingest.shopify_bulk_rows AS s
 -- One detoast per line: every top-level field is extracted in a single pass.
@@ -106,7 +114,8 @@ CROSS JOIN LATERAL jsonb_to_record(s.payload) AS r(
     "currentSubtotalPriceSet" jsonb, "currentTotalDiscountsSet" jsonb,
     "currentTotalTaxSet" jsonb, "currentTotalPriceSet" jsonb, "customerJourneySummary" jsonb,
     "originalTotalDutiesSet" jsonb, "currentTotalDutiesSet" jsonb,
-    "originalTotalAdditionalFeesSet" jsonb, "currentTotalAdditionalFeesSet" jsonb)
+    "originalTotalAdditionalFeesSet" jsonb, "currentTotalAdditionalFeesSet" jsonb,
+    "additionalFees" jsonb)
 WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'Order'
   AND s.object_id IS NOT NULL AND r."createdAt" IS NOT NULL
 ORDER BY s.object_id, s.line_no DESC
@@ -136,7 +145,7 @@ ON CONFLICT (shop_id, id) DO UPDATE SET
     current_total_duties = EXCLUDED.current_total_duties,
     original_total_additional_fees = EXCLUDED.original_total_additional_fees,
     current_total_additional_fees = EXCLUDED.current_total_additional_fees,
-    raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id, synced_at = EXCLUDED.synced_at
+    additional_fees_tax = EXCLUDED.additional_fees_tax, raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id, synced_at = EXCLUDED.synced_at
 WHERE t.updated_at <= EXCLUDED.updated_at;
 
 -- name: shopify_upsert_line_items
@@ -156,21 +165,26 @@ WITH lines AS (
 INSERT INTO core_warehouse.order_line_items AS t (
     shop_id, id, order_id, title, sku, vendor, quantity, current_quantity, taxable,
     requires_shipping, product_id, variant_id, original_unit_price, original_total,
-    total_discount, discounted_total, total_tax, discount_allocations, tax_lines, raw,
-    sync_job_id)
+    total_discount, discounted_total, total_tax, discount_allocations, tax_lines, is_gift_card,
+    duties_tax, raw, sync_job_id)
 SELECT DISTINCT ON (l.id)
     $2, l.id, l.order_id, r.title, r.sku, r.vendor, r.quantity, r."currentQuantity", r.taxable,
     r."requiresShipping", storeline_private.shopify_gid_id(r.product ->> 'id'),
     storeline_private.shopify_gid_id(r.variant ->> 'id'),
     v.unit, v.unit * r.quantity, d.amount, v.unit * r.quantity - d.amount, x.amount,
     storeline_private.shopify_nodes(r."discountAllocations"),
-    storeline_private.shopify_nodes(r."taxLines"), l.p, $1
+    storeline_private.shopify_nodes(r."taxLines"), coalesce(r."isGiftCard", false),
+    (SELECT coalesce(sum((t -> 'priceSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
+     FROM jsonb_array_elements(coalesce(r.duties, '[]')) AS du
+     CROSS JOIN jsonb_array_elements(coalesce(du -> 'taxLines', '[]')) AS t),
+    l.p, $1
 FROM lines AS l
 JOIN core_warehouse.orders AS o ON o.shop_id = $2 AND o.id = l.order_id AND o.sync_job_id = $1
 CROSS JOIN LATERAL jsonb_to_record(l.p) AS r(
     title text, sku text, vendor text, quantity integer, "currentQuantity" integer,
-    taxable boolean, "requiresShipping" boolean, product jsonb, variant jsonb,
-    "originalUnitPriceSet" jsonb, "discountAllocations" jsonb, "taxLines" jsonb)
+    taxable boolean, "requiresShipping" boolean, "isGiftCard" boolean, product jsonb,
+    variant jsonb, "originalUnitPriceSet" jsonb, "discountAllocations" jsonb, "taxLines" jsonb,
+    duties jsonb)
 CROSS JOIN LATERAL (
     SELECT (r."originalUnitPriceSet" -> 'shopMoney' ->> 'amount')::numeric AS unit) AS v
 CROSS JOIN LATERAL (
@@ -191,7 +205,7 @@ ON CONFLICT (shop_id, id) DO UPDATE SET
     original_total = EXCLUDED.original_total, total_discount = EXCLUDED.total_discount,
     discounted_total = EXCLUDED.discounted_total, total_tax = EXCLUDED.total_tax,
     discount_allocations = EXCLUDED.discount_allocations, tax_lines = EXCLUDED.tax_lines,
-    raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
+    is_gift_card = EXCLUDED.is_gift_card, duties_tax = EXCLUDED.duties_tax, raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
 
 -- name: shopify_prune_line_items
 DELETE FROM core_warehouse.order_line_items AS c
@@ -365,17 +379,21 @@ WITH heads AS (
 duties AS (
     SELECT storeline_private.shopify_gid_id(e.value ->> 'id') AS id, h.order_id,
            coalesce(sum((d.value -> 'amountSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
-               AS amount
+               AS amount,
+           coalesce(sum((SELECT sum((t -> 'priceSet' -> 'shopMoney' ->> 'amount')::numeric)
+                         FROM jsonb_array_elements(
+                             coalesce(d.value -> 'originalDuty' -> 'taxLines', '[]')) AS t)), 0)
+               AS tax
     FROM heads AS h
     CROSS JOIN LATERAL jsonb_array_elements(storeline_private.shopify_nodes(h.refunds)) AS e
     LEFT JOIN LATERAL jsonb_array_elements(
         storeline_private.shopify_nodes(e.value -> 'duties')) AS d ON true
     GROUP BY 1, 2
 )
-UPDATE core_warehouse.refunds AS r SET duties = d.amount
+UPDATE core_warehouse.refunds AS r SET duties = d.amount, duties_tax = d.tax
 FROM duties AS d
 WHERE r.shop_id = $2 AND r.id = d.id AND r.order_id = d.order_id AND r.sync_job_id = $1
-  AND r.duties IS DISTINCT FROM d.amount;
+  AND (r.duties IS DISTINCT FROM d.amount OR r.duties_tax IS DISTINCT FROM d.tax);
 
 -- name: shopify_prune_refunds
 -- Refunds of the job's orders that the job no longer lists (with their details).
