@@ -122,6 +122,8 @@ WITH live AS (
     FROM core_warehouse.orders AS o
     WHERE o.shop_id = $1 AND o.processed_date = ANY ($2)
       AND NOT o.test AND o.deleted_at IS NULL
+      AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                 WHERE s.id = $1), true)
 ),
 parts AS (
     SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
@@ -158,6 +160,8 @@ parts AS (
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                WHERE s.id = $1), true)
     JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
     LEFT JOIN core_warehouse.order_line_items AS gc
       ON gc.shop_id = $1 AND gc.id = rli.line_item_id AND gc.is_gift_card
@@ -170,6 +174,8 @@ parts AS (
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                WHERE s.id = $1), true)
     JOIN core_warehouse.refund_shipping_lines AS rsl ON rsl.shop_id = $1 AND rsl.refund_id = r.id
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
     GROUP BY r.refund_date
@@ -178,6 +184,8 @@ parts AS (
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                WHERE s.id = $1), true)
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
       AND (r.duties <> 0 OR r.duties_tax <> 0)
     GROUP BY r.refund_date
@@ -1535,6 +1543,22 @@ CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
      LEFT JOIN core_warehouse.crm_deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id) AND (NOT d.archived))))
   WHERE ((NOT st.is_closed) AND (NOT st.archived))
   GROUP BY st.shop_id, st.pipeline_id, st.pipeline_label, st.stage_id, st.stage_label, st.stage_order, st.probability, s.currency;
+
+
+--
+-- Name: shopify_foreign_money_orders; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.shopify_foreign_money_orders WITH (security_invoker='true') AS
+ SELECT o.shop_id,
+    o.processed_date AS day,
+    o.id AS order_id,
+    o.name,
+    o.currency,
+    (s.currency)::text AS shop_currency
+   FROM (core_warehouse.orders o
+     JOIN app_dashboard.shops s ON ((s.id = o.shop_id)))
+  WHERE ((o.currency <> (s.currency)::text) AND (NOT o.test) AND (o.deleted_at IS NULL));
 
 
 --

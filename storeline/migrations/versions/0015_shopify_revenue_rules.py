@@ -1,7 +1,8 @@
 """Shopify revenue rules of docs/shopify-sales-report.md the product did not follow yet
 (issue 13): gift card lines are never sales (rule 5); tax-inclusive prices are
 reported net of the tax they contain (rules 3, 4, 6, 10); tax on duties and additional fees
-is in taxes (rule 11).
+is in taxes (rule 11); an order in another shop-money currency is never summed and is listed
+in reporting.shopify_foreign_money_orders (rule 19).
 
 Revision ID: 0015
 Revises: 0014
