@@ -3,7 +3,6 @@ engine running the GA4 connector, and the warehouse compared with the sandbox's 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -15,14 +14,13 @@ import asyncpg
 from sandbox.ga4 import oracle
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
-from storeline.core import credentials, db
+from storeline.core import credentials
 from storeline.core.enums import Platform
 from storeline.platforms.ga4.connector import Ga4Connector
 from storeline.platforms.ga4.quota import QuotaBook
 from storeline.platforms.ga4.settings import Ga4Settings
-from storeline.worker.jobs.runner import Worker
-from storeline.worker.settings import WorkerSettings
-from tests.platforms.shopify.connector_support import ENGINE, create_shop
+from tests.platforms.engine import running_worker
+from tests.platforms.shopify.connector_support import create_shop
 
 
 def ga4_settings(running: RunningSandbox, **overrides: Any) -> Ga4Settings:
@@ -70,23 +68,8 @@ async def ga4_engine(
         built.append(Ga4Connector(settings, book))
         return built[-1]
 
-    pool = await db.create_pool(dsn, min_size=1, max_size=8, application_name="storeline-worker")
-    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
-    worker = Worker(
-        pool=pool,
-        engine_pool=engine_pool,
-        settings=WorkerSettings(**ENGINE),
-        connectors={Platform.GA4: factory},
-        listen_dsn=dsn,
-    )
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running_worker(dsn, {Platform.GA4: factory}):
         yield built
-    finally:
-        worker.stop(immediate=True)
-        await asyncio.wait_for(task, 30)
-        await pool.close()
-        await engine_pool.close()
 
 
 TOTALS = """

@@ -4,7 +4,6 @@ object's state (read straight from the sandbox's plans) and its pipeline oracle.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -16,14 +15,13 @@ import asyncpg
 from sandbox.hubspot import oracle, records
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile, World
-from storeline.core import credentials, db
+from storeline.core import credentials
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
 from storeline.platforms.hubspot.connector import HubSpotConnector
 from storeline.platforms.hubspot.settings import HubSpotSettings
-from storeline.worker.jobs.runner import Worker
-from storeline.worker.settings import WorkerSettings
-from tests.platforms.shopify.connector_support import ENGINE, create_shop, wait_for
+from tests.platforms.engine import running_worker
+from tests.platforms.shopify.connector_support import create_shop, wait_for
 
 
 def hubspot_settings(running: RunningSandbox, **overrides: Any) -> HubSpotSettings:
@@ -74,23 +72,8 @@ async def hubspot_engine(
         built.append(HubSpotConnector(settings))
         return built[-1]
 
-    pool = await db.create_pool(dsn, min_size=1, max_size=8, application_name="storeline-worker")
-    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
-    worker = Worker(
-        pool=pool,
-        engine_pool=engine_pool,
-        settings=WorkerSettings(**ENGINE),
-        connectors={Platform.HUBSPOT: factory},
-        listen_dsn=dsn,
-    )
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running_worker(dsn, {Platform.HUBSPOT: factory}):
         yield built
-    finally:
-        worker.stop(immediate=True)
-        await asyncio.wait_for(task, 30)
-        await pool.close()
-        await engine_pool.close()
 
 
 def _ts(value: str) -> datetime:

@@ -3,7 +3,6 @@ real engine running the Meta connector, and the warehouse compared with the sand
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -15,13 +14,12 @@ import asyncpg
 from sandbox.meta import oracle
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
-from storeline.core import credentials, db
+from storeline.core import credentials
 from storeline.core.enums import Platform
 from storeline.platforms.meta.connector import MetaConnector
 from storeline.platforms.meta.settings import MetaSettings
-from storeline.worker.jobs.runner import Worker
-from storeline.worker.settings import WorkerSettings
-from tests.platforms.shopify.connector_support import ENGINE, create_shop
+from tests.platforms.engine import running_worker
+from tests.platforms.shopify.connector_support import create_shop
 
 
 def meta_settings(running: RunningSandbox, **overrides: Any) -> MetaSettings:
@@ -63,23 +61,8 @@ async def meta_engine(
         built.append(MetaConnector(settings))
         return built[-1]
 
-    pool = await db.create_pool(dsn, min_size=1, max_size=8, application_name="storeline-worker")
-    engine_pool = await db.create_pool(dsn, min_size=1, max_size=3)
-    worker = Worker(
-        pool=pool,
-        engine_pool=engine_pool,
-        settings=WorkerSettings(**ENGINE),
-        connectors={Platform.META: factory},
-        listen_dsn=dsn,
-    )
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running_worker(dsn, {Platform.META: factory}):
         yield built
-    finally:
-        worker.stop(immediate=True)
-        await asyncio.wait_for(task, 30)
-        await pool.close()
-        await engine_pool.close()
 
 
 DAILY = """

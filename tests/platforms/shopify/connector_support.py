@@ -15,13 +15,13 @@ import asyncpg
 
 from sandbox.server import RunningSandbox
 from sandbox.world import ShopProfile
-from storeline.core import credentials, db
+from storeline.core import credentials
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
 from storeline.platforms.shopify.connector import ShopifyConnector
 from storeline.platforms.shopify.settings import ShopifySettings
 from storeline.worker.jobs.runner import Worker
-from storeline.worker.settings import WorkerSettings
+from tests.platforms.engine import running_worker
 
 
 def sandbox_settings(running: RunningSandbox, **overrides: Any) -> ShopifySettings:
@@ -53,21 +53,7 @@ async def create_shop(conn: asyncpg.Connection, shop: ShopProfile) -> None:
     )
 
 
-WORKER_APP = "storeline-worker"  # the application_name of the connectors' pool, as in production
-
 # --- through the engine (worker.jobs.runner.Worker) ---------------------------------------------
-
-ENGINE: dict[str, Any] = {
-    "slots": 4,
-    "lease_seconds": 6.0,
-    "reap_interval_seconds": 0.5,
-    "poll_interval_seconds": 0.1,
-    "grace_seconds": 1.0,
-    "cancel_grace_seconds": 0.5,
-    "backoff_base_seconds": 0.05,
-    "backoff_cap_seconds": 0.2,
-    "scheduler": False,
-}
 
 
 async def connect_shop(
@@ -133,22 +119,5 @@ async def engine(
         built.append(connector(settings))
         return built[-1]
 
-    pool = await db.create_pool(dsn, min_size=1, max_size=12, application_name=WORKER_APP)
-    engine_pool = await db.create_pool(
-        dsn, min_size=1, max_size=3, application_name="storeline-engine"
-    )
-    worker = Worker(
-        pool=pool,
-        engine_pool=engine_pool,
-        settings=WorkerSettings(**ENGINE),
-        connectors={Platform.SHOPIFY: factory},
-        listen_dsn=dsn,
-    )
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running_worker(dsn, {Platform.SHOPIFY: factory}, pool_size=12) as worker:
         yield worker, built
-    finally:
-        worker.stop(immediate=True)
-        await asyncio.wait_for(task, 30)
-        await pool.close()
-        await engine_pool.close()

@@ -19,13 +19,8 @@ import pytest
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
 from tests.fixtures.sandbox import FreshSandbox
-from tests.platforms.shopify.connector_support import (
-    ENGINE,
-    WORKER_APP,
-    connect_shop,
-    engine,
-    wait_for,
-)
+from tests.platforms.engine import ENGINE, WORKER_APP
+from tests.platforms.shopify.connector_support import connect_shop, engine, wait_for
 from tests.platforms.shopify.revenue_check import revenue_mismatches
 
 AURORA = "aurora-goods.myshopify.com"  # its orders file is ~2.4 MB
