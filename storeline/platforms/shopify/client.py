@@ -27,6 +27,7 @@ import orjson
 from storeline.platforms.shopify.settings import ShopifySettings
 from storeline.platforms.shopify.throttle import Bucket
 from storeline.worker.errors import CredentialError, TerminalError, TransientError
+from storeline.worker.kit.http import retry_after
 
 _TERMINAL_STATUS = {
     402: ("shopify_payment_required", "the shop is frozen or its plan lapsed (402)"),
@@ -161,13 +162,13 @@ class ShopifyClient:
         if status == 429:
             payload = _json_or_none(response.content)
             cost = _cost(payload)
-            delay = _retry_after(response) or self.bucket.throttled_delay(cost, document)
+            delay = retry_after(response) or self.bucket.throttled_delay(cost, document)
             raise _Throttled(delay)
         if status >= 500:
             raise _Retry(
                 "shopify_unavailable",
                 f"Shopify answered {status}",
-                _retry_after(response),
+                retry_after(response),
             )
         if status in _TERMINAL_STATUS:
             code, text = _TERMINAL_STATUS[status]
@@ -297,11 +298,3 @@ def _error_code(error: Any) -> str | None:
     if code is None and str(error.get("message", "")).lower() == "throttled":
         return "THROTTLED"
     return str(code) if code is not None else None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
