@@ -361,6 +361,48 @@ $$;
 
 
 --
+-- Name: budget_signal(text, double precision, double precision); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.budget_signal(p_key text, p_pause double precision, p_floor double precision) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO storeline_private.source_budgets AS b (key, blocked_until, interval_floor)
+    VALUES (p_key, clock_timestamp() + make_interval(secs => p_pause), p_floor)
+    ON CONFLICT (key) DO UPDATE
+       SET blocked_until = greatest(b.blocked_until, excluded.blocked_until),
+           interval_floor = excluded.interval_floor,
+           updated_at = clock_timestamp();
+$$;
+
+
+--
+-- Name: budget_take(text, double precision, double precision); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.budget_take(p_key text, p_interval double precision, p_tolerance double precision) RETURNS double precision
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    b storeline_private.source_budgets;
+    now_ts timestamptz := clock_timestamp();
+    step interval;
+    send_at timestamptz;
+BEGIN
+    INSERT INTO storeline_private.source_budgets (key, next_at) VALUES (p_key, now_ts)
+    ON CONFLICT (key) DO NOTHING;
+    SELECT * INTO b FROM storeline_private.source_budgets WHERE key = p_key FOR UPDATE;
+    step := make_interval(secs => greatest(p_interval, b.interval_floor));
+    send_at := greatest(now_ts, b.next_at - make_interval(secs => p_tolerance), b.blocked_until);
+    UPDATE storeline_private.source_budgets
+       SET next_at = greatest(b.next_at, send_at) + step, updated_at = now_ts
+     WHERE key = p_key;
+    RETURN extract(epoch FROM send_at - now_ts);
+END
+$$;
+
+
+--
 -- Name: check_timezone(); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -1713,6 +1755,21 @@ WITH (autovacuum_vacuum_scale_factor='0.05');
 
 
 --
+-- Name: source_budgets; Type: TABLE; Schema: storeline_private; Owner: -
+--
+
+CREATE TABLE storeline_private.source_budgets (
+    key text NOT NULL,
+    next_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    blocked_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    interval_floor double precision DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT source_budgets_interval_floor_check CHECK ((interval_floor >= (0)::double precision)),
+    CONSTRAINT source_budgets_key_check CHECK (((length(key) >= 1) AND (length(key) <= 200)))
+);
+
+
+--
 -- Name: agencies agencies_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
 --
 
@@ -1974,6 +2031,14 @@ ALTER TABLE ONLY staging_ingest.meta_insights_raw
 
 ALTER TABLE ONLY staging_ingest.shopify_bulk_rows
     ADD CONSTRAINT shopify_bulk_rows_pkey PRIMARY KEY (sync_job_id, line_no);
+
+
+--
+-- Name: source_budgets source_budgets_pkey; Type: CONSTRAINT; Schema: storeline_private; Owner: -
+--
+
+ALTER TABLE ONLY storeline_private.source_budgets
+    ADD CONSTRAINT source_budgets_pkey PRIMARY KEY (key);
 
 
 --
@@ -2700,6 +2765,20 @@ REVOKE ALL ON FUNCTION storeline_private.api_require_credential_manager() FROM P
 --
 
 REVOKE ALL ON FUNCTION storeline_private.api_sweep_cancelled(p_shop_id text, p_platform text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION budget_signal(p_key text, p_pause double precision, p_floor double precision); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.budget_signal(p_key text, p_pause double precision, p_floor double precision) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION budget_take(p_key text, p_interval double precision, p_tolerance double precision); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.budget_take(p_key text, p_interval double precision, p_tolerance double precision) FROM PUBLIC;
 
 
 --

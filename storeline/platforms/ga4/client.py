@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
 from storeline.platforms.ga4.auth import GoogleAuth
-from storeline.platforms.ga4.quota import BOOK, QuotaBook, QuotaPacer
+from storeline.platforms.ga4.quota import QuotaPacer, property_budget
 from storeline.platforms.ga4.settings import Ga4Settings
 from storeline.worker.errors import CredentialError, TerminalError
 from storeline.worker.kit.http import (
@@ -48,8 +49,8 @@ class Ga4Client:
         secrets: dict[str, str],
         property_id: str,
         settings: Ga4Settings,
+        pool: asyncpg.Pool,
         *,
-        book: QuotaBook | None = None,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -62,8 +63,8 @@ class Ga4Client:
             leeway=settings.token_leeway_seconds,
             timeout=settings.request_timeout_seconds,
         )
-        self.pacer: QuotaPacer = (book or BOOK).pacer(
-            property_id,
+        self.pacer = QuotaPacer(
+            property_budget(pool, secrets["client_id"], property_id),
             max_wait=settings.max_quota_wait_seconds,
             slow_requests=settings.quota_slow_requests,
         )
@@ -78,6 +79,7 @@ class Ga4Client:
             headers={"Accept": "application/json"},
             pacer=self.pacer,
             on_progress=on_progress,
+            source_name="GA4",
             secrets=(secrets["client_secret"], secrets["refresh_token"]),
             auth=self.auth,
         )
@@ -95,8 +97,8 @@ class Ga4Client:
         return self.http.stats
 
     async def report(self, body: dict[str, Any]) -> Page:
-        response = await self.http.request("POST", self._url, json=body)
-        return Page(body, orjson.loads(response.content), response.content)
+        response, parsed = await self.http.exchange("POST", self._url, json=body)
+        return Page(body, parsed, response.content)
 
     async def pages(self, body: dict[str, Any]) -> AsyncIterator[Page]:
         """Every page of a report: limit/offset until `rowCount` rows were seen (no `rowCount`
@@ -110,7 +112,8 @@ class Ga4Client:
             if not rows or offset >= int(page.body.get("rowCount") or 0):
                 return
 
-    def _classify(self, response: httpx.Response) -> None:
+    def _classify(self, response: httpx.Response) -> dict[str, Any]:
+        """The report's JSON object, or the exception GA4's answer means."""
         status = response.status_code
         try:
             payload = orjson.loads(response.content)
@@ -118,7 +121,7 @@ class Ga4Client:
             payload = None
         if status == 200:
             if isinstance(payload, dict):
-                return
+                return payload
             raise Retry("ga4_malformed", "GA4 sent a malformed report")
         error = payload.get("error") if isinstance(payload, dict) else None
         message = ""

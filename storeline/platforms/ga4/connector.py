@@ -19,7 +19,6 @@ from typing import Any
 from storeline.core.enums import JobType, Platform
 from storeline.platforms.ga4 import reports
 from storeline.platforms.ga4.client import Ga4Client
-from storeline.platforms.ga4.quota import QuotaBook
 from storeline.platforms.ga4.settings import Ga4Settings, ga4_settings
 from storeline.platforms.ga4.sql import queries as sql
 from storeline.worker.errors import CredentialError, TerminalError
@@ -50,9 +49,8 @@ class PropertyCursor(State):
 class Ga4Connector:
     platform = Platform.GA4
 
-    def __init__(self, settings: Ga4Settings | None = None, book: QuotaBook | None = None) -> None:
+    def __init__(self, settings: Ga4Settings | None = None) -> None:
         self._settings = settings
-        self._book = book
         self.last_client: Ga4Client | None = None  # tests and bench read its counters
 
     async def run(self, ctx: JobContext) -> None:
@@ -68,7 +66,7 @@ class Ga4Connector:
             {k: str(v) for k, v in secrets.items()},
             property_id,
             settings,
-            book=self._book,
+            ctx.pool,
             on_progress=ctx.touch,
         )
         async with client:

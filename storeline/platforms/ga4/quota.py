@@ -10,22 +10,25 @@ if that is longer than the job may wait, ends the job with a TransientError whos
 the window. With few requests' worth of tokens left, requests spread over the rest of the window.
 Decisions come from the numbers, never from a 429's message text (its wording is not stable).
 
-One pacer per property, shared by every job of this worker process (`QuotaBook`): the buckets
-are the property's (and the Cloud project's share of it), not one job's.
+The buckets are the property's (and the Cloud project's share of it), not one job's: what an
+answer says is published to a fleet budget (storeline/worker/kit/budget.py) keyed by the OAuth
+client (its Cloud project) and the property, so every worker that reads the property waits for
+an exhausted bucket, and spreads its requests, together.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 import orjson
 
 from storeline.worker.errors import TransientError
+from storeline.worker.kit.budget import FleetBudget
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 HOURLY = ("tokensPerHour", "tokensPerProjectPerHour", "potentiallyThresholdedRequestsPerHour")
@@ -44,17 +47,16 @@ def window_seconds(bucket: str, now: datetime) -> float:
 
 
 class QuotaPacer:
-    def __init__(self, *, max_wait: float, slow_requests: int) -> None:
+    def __init__(self, budget: FleetBudget, *, max_wait: float, slow_requests: int) -> None:
+        self.budget = budget
         self.max_wait = max_wait
         self.slow_requests = slow_requests
-        self.blocked_until = 0.0  # monotonic: a bucket is empty until then
+        self.blocked_until = 0.0  # monotonic: a bucket this process saw is empty until then
         self.blocked_bucket: str | None = None
-        self.spread = 0.0  # seconds between requests while few tokens are left
         self.last: dict[str, Any] = {}  # the last propertyQuota seen
         self.tokens_consumed = 0
-        self._lock = threading.Lock()
 
-    def observe(self, response: httpx.Response) -> None:
+    async def observe(self, response: httpx.Response, key: str | None) -> None:
         if response.status_code != 200:
             return
         try:
@@ -64,73 +66,60 @@ class QuotaPacer:
         if not isinstance(quota, dict):
             return
         now = datetime.now(UTC)
-        with self._lock:
-            self.last = quota
-            consumed = _int((quota.get("tokensPerHour") or {}).get("consumed"))
-            self.tokens_consumed += consumed
-            blocked: tuple[float, str] | None = None
-            spread = 0.0
-            for bucket in (*HOURLY, *DAILY):
-                status = quota.get(bucket)
-                if not isinstance(status, dict):
-                    continue
-                remaining = _int(status.get("remaining"))  # absent means 0
-                window = window_seconds(bucket, now)
-                if remaining <= 0:
-                    if blocked is None or window > blocked[0]:
-                        blocked = (window, bucket)
-                elif bucket in TOKEN_BUCKETS and consumed:
-                    left = remaining / consumed
-                    if left < self.slow_requests:
-                        spread = max(spread, window / max(left, 1.0))
-            if blocked is not None:
-                self.blocked_until = time.monotonic() + blocked[0]
-                self.blocked_bucket = blocked[1]
-            else:
-                self.blocked_until, self.blocked_bucket = 0.0, None
-            self.spread = spread
+        self.last = quota
+        consumed = _int((quota.get("tokensPerHour") or {}).get("consumed"))
+        self.tokens_consumed += consumed
+        blocked: tuple[float, str] | None = None
+        spread = 0.0
+        for bucket in (*HOURLY, *DAILY):
+            status = quota.get(bucket)
+            if not isinstance(status, dict):
+                continue
+            remaining = _int(status.get("remaining"))  # absent means 0
+            window = window_seconds(bucket, now)
+            if remaining <= 0:
+                if blocked is None or window > blocked[0]:
+                    blocked = (window, bucket)
+            elif bucket in TOKEN_BUCKETS and consumed:
+                left = remaining / consumed
+                if left < self.slow_requests:
+                    spread = max(spread, window / max(left, 1.0))
+        if blocked is not None:
+            self.blocked_until = time.monotonic() + blocked[0]
+            self.blocked_bucket = blocked[1]
+            await self.budget.signal(pause=blocked[0], floor=spread)
+        else:
+            self.blocked_until, self.blocked_bucket = 0.0, None
+            await self.budget.signal(floor=spread)
 
     def window(self) -> float | None:
         """Seconds until the exhausted bucket refills, if an answer showed one (else None)."""
         left = self.blocked_until - time.monotonic()
         return left if self.blocked_bucket is not None and left > 0 else None
 
-    def delay(self) -> float:
-        """Wait before the next request; raises when the wait is longer than a job may wait."""
-        window = self.window()
-        if window is not None:
-            if window > self.max_wait:
-                raise TransientError(
-                    f"GA4 quota '{self.blocked_bucket}' of this property is used up",
-                    code="ga4_quota_exhausted",
-                    retry_after=window,
-                )
-            return window
-        spread, self.spread = self.spread, 0.0  # taken once per answer; callers re-check
-        return spread
+    async def delay(self, key: str | None) -> float:
+        """Wait before the next request; raises when the wait is longer than a job may wait
+        (an exhausted bucket: this process's answer or another worker's)."""
+        wait = await self.budget.take()
+        if wait > self.max_wait:
+            bucket = self.blocked_bucket
+            raise TransientError(
+                f"GA4 quota '{bucket}' of this property is used up"
+                if bucket
+                else "a GA4 quota of this property is used up (another worker's answer said so)",
+                code="ga4_quota_exhausted",
+                retry_after=wait,
+            )
+        return wait
 
     def exhausted_message(self) -> str:
         bucket = self.blocked_bucket or "a quota"
         return f"GA4 refused the request: {bucket} of this property is used up"
 
 
-class QuotaBook:
-    """The pacers of one worker process, one per property."""
-
-    def __init__(self) -> None:
-        self._pacers: dict[str, QuotaPacer] = {}
-        self._lock = threading.Lock()
-
-    def pacer(self, property_id: str, *, max_wait: float, slow_requests: int) -> QuotaPacer:
-        with self._lock:
-            found = self._pacers.get(property_id)
-            if found is None:
-                found = QuotaPacer(max_wait=max_wait, slow_requests=slow_requests)
-                self._pacers[property_id] = found
-            return found
-
-
-BOOK = QuotaBook()
+def property_budget(pool: asyncpg.Pool, client_id: str, property_id: str) -> FleetBudget:
+    """The fleet budget of one property as one OAuth client (Cloud project) sees it."""
+    return FleetBudget(pool, f"ga4:{client_id}:{property_id}")
 
 
 def _int(value: Any) -> int:

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
-from storeline.platforms.hubspot.pacing import portal_pacer
+from storeline.platforms.hubspot.pacing import PortalPacer, retry_after_seconds
 from storeline.platforms.hubspot.settings import HubSpotSettings
-from storeline.worker.errors import CredentialError, TerminalError, TransientError
+from storeline.worker.errors import CredentialError, TerminalError
 from storeline.worker.kit.http import Retry, RetryPolicy, SourceClient, Throttle
 
 
@@ -44,6 +45,7 @@ class HubSpotClient:
         token: str,
         portal: str,
         settings: HubSpotSettings,
+        pool: asyncpg.Pool,
         *,
         on_progress: Callable[[], None] | None = None,
         refresh: Callable[[], Awaitable[str]] | None = None,
@@ -64,14 +66,15 @@ class HubSpotClient:
             "headers": headers,
             "on_progress": on_progress,
             "secrets": (token,),
+            "source_name": "HubSpot",
         }
         # Search has its own, tighter limit (per second) on top of the portal's 10-second tier.
         self.objects = SourceClient(
-            pacer=portal_pacer(portal, "objects", settings.requests_per_ten_seconds, 10.0),
+            pacer=PortalPacer(pool, portal, "objects", settings.requests_per_ten_seconds, 10.0),
             **common,
         )
         self.searches = SourceClient(
-            pacer=portal_pacer(portal, "search", settings.search_requests_per_second, 1.0),
+            pacer=PortalPacer(pool, portal, "search", settings.search_requests_per_second, 1.0),
             **common,
         )
 
@@ -91,7 +94,7 @@ class HubSpotClient:
 
     async def _send(self, http: SourceClient, method: str, url: str, **kw: Any) -> dict[str, Any]:
         try:
-            return _body(await http.request(method, url, **kw))
+            return await _fetch(http, method, url, **kw)
         except CredentialError as err:
             if self._refresh is None or err.code != "hubspot_token_expired":
                 raise
@@ -99,7 +102,7 @@ class HubSpotClient:
         self.refreshes += 1
         for client in (self.objects, self.searches):
             client.set_header("Authorization", f"Bearer {token}", secret=token)
-        return _body(await http.request(method, url, **kw))
+        return await _fetch(http, method, url, **kw)
 
     @property
     def throttled(self) -> int:
@@ -112,14 +115,17 @@ class HubSpotClient:
     def _url(self, path: str) -> str:
         return f"{self.settings.base_url.rstrip('/')}{path}"
 
-    def _classify(self, response: httpx.Response) -> None:
+    def _classify(self, response: httpx.Response) -> dict[str, Any]:
+        """The answer's JSON object, or the exception the module docstring maps it to."""
         status = response.status_code
         if status == 200:
             try:
-                orjson.loads(response.content)
+                payload = orjson.loads(response.content)
             except orjson.JSONDecodeError:
-                raise Retry("hubspot_malformed", "HubSpot sent a malformed response") from None
-            return
+                payload = None
+            if not isinstance(payload, dict):
+                raise Retry("hubspot_malformed", "HubSpot sent a malformed response")
+            return payload
         body = _error_body(response)
         if status == 401:
             expired = body.get("category") == "EXPIRED_AUTHENTICATION"
@@ -151,19 +157,6 @@ class HubSpotClient:
         raise TerminalError(f"HubSpot answered {status}", code="hubspot_http_error")
 
 
-def retry_after_seconds(response: httpx.Response, default: float) -> float:
-    """Retry-After read defensively: seconds as HTTP says, but a value over 1,000 is taken as
-    milliseconds (one public note says HubSpot sends those); missing or garbled → `default`."""
-    raw = response.headers.get("retry-after")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        value = None
-    if value is None or value < 0:
-        return default
-    return value / 1000.0 if value > 1000 else value
-
-
 def _error_body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = orjson.loads(response.content)
@@ -172,8 +165,6 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _body(response: httpx.Response) -> dict[str, Any]:
-    payload = orjson.loads(response.content)
-    if not isinstance(payload, dict):
-        raise TransientError("HubSpot sent a malformed response", code="hubspot_malformed")
-    return payload
+async def _fetch(http: SourceClient, method: str, url: str, **kw: Any) -> dict[str, Any]:
+    body: dict[str, Any] = await http.fetch(method, url, **kw)
+    return body

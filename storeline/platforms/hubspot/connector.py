@@ -83,7 +83,7 @@ class HubSpotConnector:
             raise TerminalError(f"unknown HubSpot object kinds {unknown}", code="hubspot_config")
         portal = str(ctx.metadata.get("portal_id") or ctx.shop.id)
         async with HubSpotClient(
-            token, portal, settings, on_progress=ctx.touch, refresh=refresh
+            token, portal, settings, ctx.pool, on_progress=ctx.touch, refresh=refresh
         ) as client:
             self.last_client = client
             sync = HubSpotSync(ctx, client, settings, self.readers)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
-from storeline.platforms.hubspot.client import retry_after_seconds
+from storeline.platforms.hubspot.pacing import retry_after_seconds
 from storeline.platforms.hubspot.settings import HubSpotSettings
 from storeline.worker.errors import CredentialError, TerminalError, TransientError
 from storeline.worker.kit.http import Retry, RetryPolicy, SourceClient, Throttle

@@ -1,48 +1,43 @@
-"""Request pacing per HubSpot portal: a sliding window of send times, shared by every job of the
-worker process that reads the same portal (shops can share one), so they stay under the portal's
-limits together instead of each spending the whole budget."""
+"""Request pacing per HubSpot portal, shared by every worker of the fleet (a fleet budget,
+storeline/worker/kit/budget.py): shops can share one portal, and the portal's tier (100 to 200
+requests per 10 seconds; search a few per second) is the portal's, not one job's or one
+process's. A 429 pauses every worker reading the portal for its Retry-After."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-
+import asyncpg
 import httpx
 
-
-class WindowPacer:
-    """At most `limit` requests in any `window` seconds; `delay()` reserves a slot when it
-    answers 0 (the kit's client sends right after)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def delay(self) -> float:
-        now = time.monotonic()
-        with self._lock:
-            while self._sent and now - self._sent[0] >= self.window:
-                self._sent.popleft()
-            if len(self._sent) < self.limit:
-                self._sent.append(now)
-                return 0.0
-            return max(self._sent[0] + self.window - now, 0.001)
-
-    def observe(self, response: httpx.Response) -> None:
-        """Limits are configured, not learned: HubSpot's rate headers are informational."""
+from storeline.worker.kit.budget import FleetBudget
 
 
-_pacers: dict[tuple[str, str, int], WindowPacer] = {}
-_pacers_lock = threading.Lock()
+class PortalPacer:
+    """At most `limit` requests per `window` seconds for the whole fleet: spaced `window/limit`
+    apart, `limit` back to back after a quiet window."""
+
+    def __init__(self, pool: asyncpg.Pool, portal: str, kind: str, limit: int, window: float):
+        self.budget = FleetBudget(
+            pool, f"hubspot:{portal}:{kind}", interval=window / limit, burst=limit
+        )
+
+    async def delay(self, key: str | None) -> float:
+        return await self.budget.take()
+
+    async def observe(self, response: httpx.Response, key: str | None) -> None:
+        """Limits are configured, not learned (HubSpot's rate headers are informational); a
+        refusal holds the whole fleet back for as long as HubSpot asks."""
+        if response.status_code == 429:
+            await self.budget.signal(pause=retry_after_seconds(response, 1.0))
 
 
-def portal_pacer(portal: str, kind: str, limit: int, window: float) -> WindowPacer:
-    """The process-wide pacer of one portal's `kind` of requests ("objects" or "search")."""
-    key = (portal, kind, limit)
-    with _pacers_lock:
-        if key not in _pacers:
-            _pacers[key] = WindowPacer(limit, window)
-        return _pacers[key]
+def retry_after_seconds(response: httpx.Response, default: float) -> float:
+    """Retry-After read defensively: seconds as HTTP says, but a value over 1,000 is taken as
+    milliseconds (one public note says HubSpot sends those); missing or garbled → `default`."""
+    raw = response.headers.get("retry-after")
+    try:
+        value = float(raw) if raw is not None else None
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        return default
+    return value / 1000.0 if value > 1000 else value

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
@@ -39,10 +40,15 @@ class InsightsTooLarge(TransientError):
 
 class MetaClient:
     def __init__(
-        self, token: str, settings: MetaSettings, *, on_progress: Callable[[], None] | None = None
+        self,
+        token: str,
+        settings: MetaSettings,
+        pool: asyncpg.Pool,
+        *,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.pacer = UsagePacer(settings)
+        self.pacer = UsagePacer(settings, pool)
         self.http = SourceClient(
             classify=self._classify,
             policy=RetryPolicy(
@@ -54,6 +60,7 @@ class MetaClient:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             pacer=self.pacer,
             on_progress=on_progress,
+            source_name="Meta",
             secrets=(token,),
         )
 
@@ -64,10 +71,14 @@ class MetaClient:
         await self.http.__aexit__(*exc)
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return _body(await self.http.request("GET", self._url(path), params=params))
+        url = self._url(path)
+        body: dict[str, Any] = await self.http.fetch("GET", url, params=params, key=_account(path))
+        return body
 
     async def post(self, path: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        return _body(await self.http.request("POST", self._url(path), data=data))
+        url = self._url(path)
+        body: dict[str, Any] = await self.http.fetch("POST", url, data=data, key=_account(path))
+        return body
 
     async def rows(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Every `data` row of a paged edge, following the `after` cursor."""
@@ -89,14 +100,15 @@ class MetaClient:
     def _url(self, path: str) -> str:
         return f"{self.settings.graph_url}/{path.lstrip('/')}"
 
-    def _classify(self, response: httpx.Response) -> None:
+    def _classify(self, response: httpx.Response) -> dict[str, Any]:
+        """The answer's JSON object, or the exception the module docstring maps it to."""
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             payload = None
         error = payload.get("error") if isinstance(payload, dict) else None
         if response.status_code == 200 and isinstance(payload, dict) and error is None:
-            return
+            return payload
         if not isinstance(error, dict):
             if response.status_code >= 500 or response.status_code == 200:
                 raise Retry("meta_unavailable", f"Meta answered {response.status_code}")
@@ -128,11 +140,10 @@ class MetaClient:
         raise TerminalError(f"Meta refused the request: {message}", code="meta_bad_request")
 
 
-def _body(response: httpx.Response) -> dict[str, Any]:
-    payload = orjson.loads(response.content)
-    if not isinstance(payload, dict):
-        raise TransientError("Meta sent a malformed response", code="meta_malformed")
-    return payload
+def _account(path: str) -> str | None:
+    """The ad account a request reads (`act_<id>/…`): its usage headers pace that account."""
+    head = path.lstrip("/").split("/", 1)[0]
+    return head if head.startswith("act_") else None
 
 
 def _int(value: Any) -> int | None:

@@ -60,7 +60,7 @@ class MetaConnector:
         if not isinstance(token, str) or not token:
             raise CredentialError("no Meta access token is stored", code="meta_no_token")
         accounts = account_ids(ctx.metadata)
-        async with MetaClient(token, settings, on_progress=ctx.touch) as client:
+        async with MetaClient(token, settings, ctx.pool, on_progress=ctx.touch) as client:
             self.last_client = client
             sync = MetaSync(ctx, client, settings)
             for account_id in accounts:

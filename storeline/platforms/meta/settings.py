@@ -31,6 +31,9 @@ class MetaSettings(BaseSettings):
     report_timeout_seconds: float = Field(default=3600.0, gt=0)
     # Usage-header pacing: above `usage_slow_percent` calls spread out, at `usage_pause_percent`
     # they wait for the window Meta names (or `usage_pause_seconds`).
+    # Names the app's fleet-wide budget (storeline/worker/kit/budget.py): every worker that uses
+    # the same Meta app shares one schedule. Any stable name; the app id is a good one.
+    app_id: str = Field(default="default", min_length=1, max_length=100)
     usage_slow_percent: float = Field(default=75.0, gt=0, le=100)
     usage_pause_percent: float = Field(default=95.0, gt=0, le=100)
     usage_slow_seconds: float = Field(default=2.0, ge=0)

@@ -16,7 +16,6 @@ Messages are written here, never copied from bodies or exceptions, so a token ca
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ import orjson
 from storeline.platforms.shopify.settings import ShopifySettings
 from storeline.platforms.shopify.throttle import Bucket
 from storeline.worker.errors import CredentialError, TerminalError, TransientError
-from storeline.worker.kit.http import retry_after
+from storeline.worker.kit.http import Retry, RetryPolicy, SourceClient, Throttle, retry_after
 
 _TERMINAL_STATUS = {
     402: ("shopify_payment_required", "the shop is frozen or its plan lapsed (402)"),
@@ -42,20 +41,26 @@ class GraphQLResult:
     cost: Mapping[str, Any] | None
 
 
-class _Retry(Exception):
-    """A failure worth resending; `code`/`message` become the TransientError if retries run out."""
+class BucketPacer:
+    """The kit's `Pacer` over the shop's leaky bucket: the request key is the GraphQL document,
+    whose last requested cost says how much of the bucket the call will take. Shopify's limit
+    is per app and shop, and one shop's jobs run one at a time, so the bucket lives with the
+    client (a fleet budget would add a round trip per call and share nothing)."""
 
-    def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
 
+    async def delay(self, key: str | None) -> float:
+        document = key or ""
+        pause = self.bucket.delay_for(document)
+        while pause:  # callers share the bucket: re-check on waking
+            await asyncio.sleep(pause)
+            pause = self.bucket.delay_for(document)
+        self.bucket.reserve(document)
+        return 0.0  # waited here already; the slot is taken
 
-class _Throttled(Exception):
-    def __init__(self, delay: float) -> None:
-        super().__init__("throttled")
-        self.delay = delay
+    async def observe(self, response: httpx.Response, key: str | None) -> None:
+        """The cost comes in the body: `classify` reads it there (one parse per answer)."""
 
 
 class ShopifyClient:
@@ -71,17 +76,33 @@ class ShopifyClient:
         on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.shop_id = shop_id
-        # Called on every answer and every downloaded chunk: the engine's stall watchdog.
-        self._on_progress = on_progress or _nothing
         self.settings = settings
         self.bucket = bucket or Bucket()
-        self.requests = 0
-        self.throttled = 0
         self.points = 0.0  # actual query cost spent: what the shop's rate limit is paid in
         self._token = token
         self._url = settings.graphql_url(shop_id)
-        timeout = httpx.Timeout(settings.request_timeout_seconds)
-        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self.policy = RetryPolicy(
+            max_retries=settings.max_retries,
+            backoff_seconds=settings.retry_backoff_seconds,
+            max_throttle_wait=settings.max_throttle_wait_seconds,
+        )
+        self.http = SourceClient(
+            classify=_unused,
+            policy=self.policy,
+            timeout=settings.request_timeout_seconds,
+            headers={
+                "X-Shopify-Access-Token": token,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            pacer=BucketPacer(self.bucket),
+            # Called on every answer and every downloaded chunk: the engine's stall watchdog.
+            on_progress=on_progress,
+            secrets=(token,),
+            code_prefix="shopify_",
+            source_name="Shopify",
+        )
+        self._on_progress = on_progress or _nothing
         # Bulk result URLs are pre-signed storage links: the access token is never sent there.
         self._download = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.download_timeout_seconds), follow_redirects=True
@@ -94,60 +115,32 @@ class ShopifyClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.http.__aexit__()
         await self._download.aclose()
+
+    @property
+    def requests(self) -> int:
+        return self.http.stats.requests
+
+    @property
+    def throttled(self) -> int:
+        return self.http.stats.throttled
 
     async def graphql(
         self, document: str, variables: Mapping[str, Any] | None = None
     ) -> GraphQLResult:
         """Run one query or mutation, pacing and retrying as the module docstring says."""
         body = orjson.dumps({"query": document, "variables": dict(variables or {})})
-        failures = 0
-        waited = 0.0
-        while True:
-            pause = self.bucket.delay_for(document)
-            while pause:  # concurrent callers share the bucket: re-check after waking
-                await asyncio.sleep(pause)
-                pause = self.bucket.delay_for(document)
-            self.bucket.reserve(document)
-            try:
-                return await self._once(document, body)
-            except _Throttled as throttled:
-                self.throttled += 1
-                waited += throttled.delay
-                if waited > self.settings.max_throttle_wait_seconds:
-                    raise TransientError(
-                        "Shopify kept throttling this shop's API calls",
-                        code="shopify_throttled",
-                        retry_after=throttled.delay,
-                    ) from None
-                await asyncio.sleep(throttled.delay)
-            except _Retry as retry:
-                failures += 1
-                if failures > self.settings.max_retries:
-                    raise TransientError(
-                        retry.message, code=retry.code, retry_after=retry.retry_after
-                    ) from None
-                await asyncio.sleep(self._backoff(failures, retry.retry_after))
+        result: GraphQLResult = await self.http.fetch(
+            "POST",
+            self._url,
+            content=body,
+            key=document,
+            classify=lambda response: self._classify(response, document),
+        )
+        return result
 
-    def _backoff(self, failures: int, retry_after: float | None) -> float:
-        base = self.settings.retry_backoff_seconds * 2.0 ** (failures - 1)
-        return max(retry_after or 0.0, base * (0.5 + random.random()))  # jitter
-
-    async def _once(self, document: str, body: bytes) -> GraphQLResult:
-        headers = {
-            "X-Shopify-Access-Token": self._token,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        self.requests += 1
-        try:
-            response = await self._http.post(self._url, content=body, headers=headers)
-            self._on_progress()
-        except httpx.TimeoutException:
-            raise _Retry("shopify_timeout", "Shopify did not answer in time") from None
-        except httpx.TransportError:
-            raise _Retry("shopify_connection", "could not reach Shopify") from None
+    def _classify(self, response: httpx.Response, document: str) -> GraphQLResult:
         status = response.status_code
         if status == 401:
             raise CredentialError(
@@ -160,16 +153,11 @@ class ShopifyClient:
                 code="shopify_forbidden",
             )
         if status == 429:
-            payload = _json_or_none(response.content)
-            cost = _cost(payload)
+            cost = _cost(_json_or_none(response.content))
             delay = retry_after(response) or self.bucket.throttled_delay(cost, document)
-            raise _Throttled(delay)
+            raise Throttle(*_THROTTLED, delay)
         if status >= 500:
-            raise _Retry(
-                "shopify_unavailable",
-                f"Shopify answered {status}",
-                retry_after(response),
-            )
+            raise Retry("shopify_unavailable", f"Shopify answered {status}", retry_after(response))
         if status in _TERMINAL_STATUS:
             code, text = _TERMINAL_STATUS[status]
             raise TerminalError(f"Shopify: {text}", code=code)
@@ -177,14 +165,14 @@ class ShopifyClient:
             raise TerminalError(f"Shopify answered {status}", code="shopify_bad_request")
         payload = _json_or_none(response.content)
         if not isinstance(payload, dict):
-            raise _Retry("shopify_malformed_response", "Shopify sent a malformed response")
+            raise Retry("shopify_malformed_response", "Shopify sent a malformed response")
         cost = _cost(payload)
         errors = payload.get("errors")
         if errors:
             self._raise_for_errors(errors, cost, document)
         data = payload.get("data")
         if not isinstance(data, dict):
-            raise _Retry("shopify_malformed_response", "Shopify sent a response without data")
+            raise Retry("shopify_malformed_response", "Shopify sent a response without data")
         self.bucket.observe(cost, document)
         actual = cost.get("actualQueryCost") if cost else None
         self.points += float(actual) if isinstance(actual, int | float) else 0.0
@@ -194,7 +182,7 @@ class ShopifyClient:
         items = errors if isinstance(errors, list) else [{"message": str(errors)}]
         codes = {_error_code(e) for e in items}
         if "THROTTLED" in codes:
-            raise _Throttled(self.bucket.throttled_delay(cost, document))
+            raise Throttle(*_THROTTLED, self.bucket.throttled_delay(cost, document))
         self.bucket.observe(cost, document)
         if "ACCESS_DENIED" in codes:
             raise CredentialError(
@@ -202,7 +190,7 @@ class ShopifyClient:
                 code="shopify_access_denied",
             )
         if "INTERNAL_SERVER_ERROR" in codes:
-            raise _Retry("shopify_internal_error", "Shopify reported an internal error")
+            raise Retry("shopify_internal_error", "Shopify reported an internal error")
         if "MAX_COST_EXCEEDED" in codes:
             raise TerminalError(
                 "a Shopify query exceeded the maximum cost", code="shopify_query_cost"
@@ -212,7 +200,7 @@ class ShopifyClient:
         raise TerminalError(f"Shopify GraphQL error: {message}", code="shopify_graphql_error")
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "[redacted]") if self._token else text
+        return self.http.scrub(text)
 
     async def download_lines(self, url: str) -> AsyncIterator[bytes]:
         """The non-empty lines of a bulk result file, streamed (never whole in memory).
@@ -228,7 +216,7 @@ class ShopifyClient:
                 async with self._download.stream("GET", url, headers=headers) as response:
                     status = response.status_code
                     if status >= 500:
-                        raise _Retry("shopify_download_failed", f"bulk file download got {status}")
+                        raise Retry("shopify_download_failed", f"bulk file download got {status}")
                     if status not in (200, 206):
                         raise TransientError(
                             f"the bulk result file is no longer available ({status})",
@@ -261,18 +249,26 @@ class ShopifyClient:
                         offset += len(pending)
                         yield bytes(pending)
                     return
-            except (httpx.TransportError, _Retry) as exc:
+            except (httpx.TransportError, Retry) as exc:
                 failures += 1
                 if failures > self.settings.max_retries:
-                    code = exc.code if isinstance(exc, _Retry) else "shopify_download_failed"
+                    code = exc.code if isinstance(exc, Retry) else "shopify_download_failed"
                     raise TransientError(
                         "downloading the bulk result file kept failing", code=code
                     ) from None
-                await asyncio.sleep(self._backoff(failures, None))
+                await asyncio.sleep(self.policy.backoff(failures, None))
+
+
+_THROTTLED = ("shopify_throttled", "Shopify kept throttling this shop's API calls")
 
 
 def _nothing() -> None:
     return None
+
+
+def _unused(response: httpx.Response) -> None:
+    """Every call passes its own classifier (it needs the document); never reached."""
+    raise AssertionError("ShopifyClient.graphql passes a classifier per call")
 
 
 def _json_or_none(content: bytes) -> Any:

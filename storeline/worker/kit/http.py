@@ -11,7 +11,12 @@ connections are `Retry`. The loop here does the rest the same way for every sour
 - `Throttle`: wait the given delay and resend, up to `max_throttle_wait` seconds in total per
   call, then `TransientError` carrying `retry_after` so the engine backs off the whole job;
 - a `Pacer` (optional) is asked before every request how long to wait, and told every answer,
-  so usage headers or leaky buckets pace calls before the source has to refuse them.
+  so usage headers or leaky buckets pace calls before the source has to refuse them. Pacers
+  are async so one can keep its state where a whole fleet shares it (`kit/budget.py`); a
+  request's `key` (a GraphQL document, say) tells a pacer what the request will cost.
+
+`classify` may return what it parsed (a JSON body); `fetch` hands that back, so a body is
+decoded once per answer.
 
 Messages come from the platform's classifier, never from bodies or exceptions, so a token
 cannot reach a job's `error`; `scrub` removes secrets from any text a classifier passes on.
@@ -51,16 +56,17 @@ class Throttle(Exception):
 
 
 class Pacer(Protocol):
-    def delay(self) -> float:
-        """Seconds to wait before the next request (0 to go now)."""
+    async def delay(self, key: str | None) -> float:
+        """Seconds to wait before sending the request; the pacer has counted it as sent at
+        that time (its slot is reserved: the caller sleeps and sends without asking again)."""
         ...
 
-    def observe(self, response: httpx.Response) -> None:
+    async def observe(self, response: httpx.Response, key: str | None) -> None:
         """Learn from an answer (usage headers, cost fields)."""
         ...
 
 
-Classify = Callable[[httpx.Response], None]
+Classify = Callable[[httpx.Response], Any]
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,13 @@ class SourceClient:
         on_progress: Callable[[], None] | None = None,
         secrets: tuple[str, ...] = (),
         auth: httpx.Auth | None = None,
+        code_prefix: str = "",
+        source_name: str = "the source",
     ) -> None:
         self.classify = classify
+        # Names a failure the platform's way on the job: `shopify_timeout`, "Shopify did not …".
+        self._prefix = code_prefix
+        self._source = source_name
         self.policy = policy
         self.pacer = pacer
         self.stats = CallStats()
@@ -130,7 +141,17 @@ class SourceClient:
             text = text.replace(secret, "[redacted]")
         return text
 
-    async def request(
+    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """Send until the classifier accepts the answer; raise as the module docstring says."""
+        response, _ = await self.exchange(method, url, **options)
+        return response
+
+    async def fetch(self, method: str, url: str, **options: Any) -> Any:
+        """As `request`, returning what the classifier returned (the parsed body)."""
+        _, parsed = await self.exchange(method, url, **options)
+        return parsed
+
+    async def exchange(
         self,
         method: str,
         url: str,
@@ -138,27 +159,39 @@ class SourceClient:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send until the classifier accepts the answer; raise as the module docstring says."""
+        key: str | None = None,
+        classify: Classify | None = None,
+    ) -> tuple[httpx.Response, Any]:
+        """The accepted answer and what the classifier (this call's, or the client's) returned;
+        `key` is passed to the pacer."""
+        classify = classify or self.classify
         failures = 0
         waited = 0.0
         while True:
-            await self._pace()
+            await self._pace(key)
             self.stats.requests += 1
             try:
                 response = await self._http.request(
-                    method, url, params=params, data=data, json=json, headers=headers
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    json=json,
+                    content=content,
+                    headers=headers,
                 )
                 self._on_progress()
                 if self.pacer is not None:
-                    self.pacer.observe(response)
-                self.classify(response)
-                return response
+                    await self.pacer.observe(response, key)
+                return response, classify(response)
             except httpx.TimeoutException:
-                error: Retry | Throttle = Retry("timeout", "the source did not answer in time")
+                error: Retry | Throttle = Retry(
+                    f"{self._prefix}timeout", f"{self._source} did not answer in time"
+                )
             except httpx.TransportError:
-                error = Retry("connection", "could not reach the source")
+                error = Retry(f"{self._prefix}connection", f"could not reach {self._source}")
             except (Retry, Throttle) as raised:
                 error = raised
             if isinstance(error, Throttle):
@@ -179,10 +212,11 @@ class SourceClient:
             self.stats.retries += 1
             await asyncio.sleep(self.policy.backoff(failures, error.retry_after))
 
-    async def _pace(self) -> None:
+    async def _pace(self, key: str | None) -> None:
         if self.pacer is None:
             return
-        while (pause := self.pacer.delay()) > 0:  # re-check: concurrent callers share a pacer
+        pause = await self.pacer.delay(key)
+        if pause > 0:
             self.stats.paced_wait += pause
             await asyncio.sleep(pause)
 

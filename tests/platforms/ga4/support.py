@@ -17,7 +17,6 @@ from sandbox.world import ShopProfile
 from storeline.core import credentials
 from storeline.core.enums import Platform
 from storeline.platforms.ga4.connector import Ga4Connector
-from storeline.platforms.ga4.quota import QuotaBook
 from storeline.platforms.ga4.settings import Ga4Settings
 from tests.platforms.engine import running_worker
 from tests.platforms.shopify.connector_support import create_shop
@@ -61,11 +60,10 @@ async def ga4_engine(
     dsn: str, running: RunningSandbox, **overrides: Any
 ) -> AsyncIterator[list[Ga4Connector]]:
     settings = ga4_settings(running, **overrides)
-    book = QuotaBook()  # one per engine, as one per worker process
     built: list[Ga4Connector] = []
 
     def factory() -> Ga4Connector:
-        built.append(Ga4Connector(settings, book))
+        built.append(Ga4Connector(settings))
         return built[-1]
 
     async with running_worker(dsn, {Platform.GA4: factory}):

@@ -261,3 +261,32 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_a_second_worker_waits_for_the_bucket_the_first_found_empty(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """The quota is the property's, not one process's: after one worker's answer showed the
+    hourly bucket overdrawn, a fresh worker (its own pools and clients) retrying the job sends
+    nothing and fails over with the same wait."""
+    shop = running.world.shops[AURORA]
+    running.world.faults.inject("ga4", shop.shop_id, FaultKind.THROTTLE, leave=1)
+    async with pool.acquire() as conn:
+        job_id = await connect_ga4(conn, shop)
+    async with ga4_engine(db_dsn, running):
+        for _ in range(200):
+            if await _requeued(pool, job_id):
+                break
+            await _sleep()
+    await pool.execute("UPDATE app_dashboard.sync_jobs SET run_after = now() WHERE id = $1", job_id)
+    async with ga4_engine(db_dsn, running) as fresh:
+        for _ in range(200):
+            if len(await _requeued(pool, job_id)) > 1:
+                break
+            await _sleep()
+    (_, event, *_) = await _requeued(pool, job_id)
+    assert event["error"]["code"] == "ga4_quota_exhausted"
+    assert "quota of this property is used up" in event["error"]["message"]
+    client = fresh[0].last_client
+    assert client is not None
+    assert client.stats.requests == 0
