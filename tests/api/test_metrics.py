@@ -372,6 +372,13 @@ async def test_spend_mer_roas_and_top_campaigns_from_meta_facts(
            SELECT shop_id, platform, day, currency, sum(spend), sum(purchase_value)
            FROM core_warehouse.fact_marketing_campaign_daily GROUP BY 1, 2, 3, 4"""
     )
+    await data.execute(
+        """INSERT INTO reporting.campaign_daily (shop_id, platform, day, campaign_id, currency,
+           campaign_name, spend, purchase_value)
+           SELECT shop_id, platform, day, campaign_id, currency, max(campaign_name), sum(spend),
+                  sum(purchase_value)
+           FROM core_warehouse.fact_marketing_campaign_daily GROUP BY 1, 2, 3, 4, 5"""
+    )
     r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
     assert r.status_code == 200, r.text
     body = r.json()

@@ -1442,6 +1442,26 @@ CREATE VIEW reporting.ad_accounts WITH (security_invoker='true') AS
 
 
 --
+-- Name: campaign_daily; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.campaign_daily (
+    shop_id text NOT NULL,
+    platform text NOT NULL,
+    day date NOT NULL,
+    campaign_id text NOT NULL,
+    currency text NOT NULL,
+    campaign_name text,
+    spend numeric DEFAULT 0 NOT NULL,
+    impressions bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    purchases numeric DEFAULT 0 NOT NULL,
+    purchase_value numeric DEFAULT 0 NOT NULL,
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: shop_daily_kpis; Type: TABLE; Schema: reporting; Owner: -
 --
 
@@ -1991,6 +2011,14 @@ ALTER TABLE ONLY core_warehouse.refunds
 
 ALTER TABLE ONLY core_warehouse.transactions
     ADD CONSTRAINT transactions_pkey PRIMARY KEY (shop_id, id);
+
+
+--
+-- Name: campaign_daily campaign_daily_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.campaign_daily
+    ADD CONSTRAINT campaign_daily_pkey PRIMARY KEY (shop_id, platform, day, campaign_id, currency);
 
 
 --
@@ -2663,10 +2691,23 @@ CREATE POLICY shop_members_read ON core_warehouse.transactions FOR SELECT TO aut
 ALTER TABLE core_warehouse.transactions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: campaign_daily; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.campaign_daily ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: shop_daily_kpis; Type: ROW SECURITY; Schema: reporting; Owner: -
 --
 
 ALTER TABLE reporting.shop_daily_kpis ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_daily shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.campaign_daily FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
 
 --
 -- Name: shop_daily_kpis shop_members_read; Type: POLICY; Schema: reporting; Owner: -
@@ -3091,6 +3132,13 @@ GRANT SELECT ON TABLE core_warehouse.transactions TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.ad_accounts TO authenticated;
+
+
+--
+-- Name: TABLE campaign_daily; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.campaign_daily TO authenticated;
 
 
 --

@@ -178,6 +178,8 @@ class MetaSync:
             days = sorted({r["day"] for r in written} | _days(ranges))
             await conn.execute(q["meta_fill_daily"], shop, days, self._final_through(ranges))
             await conn.execute(q["meta_drop_daily"], shop, days)
+            await conn.execute(q["meta_clear_campaigns"], shop, days)
+            await conn.execute(q["meta_fill_campaigns"], shop, days)
         watermark: dict[str, Any] = {
             account: AccountCursor(today=plan.until).model_dump(mode="json")
             for account, plan in self.plans.items()

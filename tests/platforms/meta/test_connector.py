@@ -109,6 +109,19 @@ async def test_an_incremental_replaces_the_attribution_window(
     assert days["outside"] == 0
     assert days["open_but_closed"] == 0
     assert days["final_too_soon"] == 0
+    # The campaign rollup top campaigns read is the facts' sum, restated days included.
+    drift = await pool.fetchval(
+        """SELECT count(*) FROM (
+             SELECT shop_id, platform, day, campaign_id, currency, sum(spend) AS spend,
+                    sum(purchase_value) AS value, sum(clicks) AS clicks
+             FROM core_warehouse.fact_marketing_campaign_daily GROUP BY 1, 2, 3, 4, 5) AS f
+           FULL JOIN reporting.campaign_daily AS r USING (shop_id, platform, day, campaign_id,
+                                                          currency)
+           WHERE (f.spend, f.value, f.clicks) IS DISTINCT FROM
+                 (r.spend, r.purchase_value, r.clicks)"""
+    )
+    assert drift == 0
+    assert await pool.fetchval("SELECT count(*) FROM reporting.campaign_daily") > 0
 
 
 async def test_insights_timeouts_fall_back_to_report_runs(

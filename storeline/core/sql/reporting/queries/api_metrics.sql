@@ -164,11 +164,12 @@ LIMIT $4::integer
 
 -- name: metrics_top_campaigns
 -- The top campaigns by spend over the range ($1 shop, $2 first day, $3 last day, $4 how many),
--- in the shop's currency (campaigns of an ad account in another currency are left out).
+-- in the shop's currency (campaigns of an ad account in another currency are left out), read
+-- from the campaign rollup (platforms/meta/sql/40_campaign_rollup.sql), not the ad-day facts.
 SELECT f.platform, f.campaign_id, max(f.campaign_name) AS campaign_name,
        sum(f.spend) AS spend, sum(f.purchase_value) AS purchase_value,
        round(sum(f.purchase_value) / nullif(sum(f.spend), 0), 2) AS roas
-FROM core_warehouse.fact_marketing_campaign_daily AS f
+FROM reporting.campaign_daily AS f
 JOIN app_dashboard.shops AS s ON s.id = f.shop_id
 WHERE f.shop_id = $1::text AND f.day BETWEEN $2::date AND $3::date
   AND f.currency = s.currency::text

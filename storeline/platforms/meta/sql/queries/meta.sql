@@ -102,3 +102,21 @@ WHERE d.shop_id = $1 AND d.platform = 'META' AND d.day = ANY ($2::date[])
       SELECT FROM core_warehouse.fact_marketing_campaign_daily AS f
       WHERE f.shop_id = d.shop_id AND f.platform = d.platform AND f.day = d.day
         AND f.currency = d.currency)
+
+-- name: meta_clear_campaigns
+-- The campaign rollup rows of the days $2 ($1 shop), before meta_fill_campaigns writes them
+-- again from the facts (a campaign restated away on a day loses its row).
+DELETE FROM reporting.campaign_daily
+WHERE shop_id = $1 AND platform = 'META' AND day = ANY ($2::date[])
+
+-- name: meta_fill_campaigns
+-- Campaign totals of the days $2 ($1 shop) from the ad-day facts (40_campaign_rollup.sql).
+INSERT INTO reporting.campaign_daily (
+    shop_id, platform, day, campaign_id, currency, campaign_name, spend, impressions, clicks,
+    purchases, purchase_value)
+SELECT f.shop_id, f.platform, f.day, f.campaign_id, f.currency, max(f.campaign_name),
+       sum(f.spend), sum(f.impressions), sum(f.clicks), sum(f.purchases), sum(f.purchase_value)
+FROM core_warehouse.fact_marketing_campaign_daily AS f
+WHERE f.shop_id = $1 AND f.platform = 'META' AND f.day = ANY ($2::date[])
+  AND f.campaign_id IS NOT NULL
+GROUP BY f.shop_id, f.platform, f.day, f.campaign_id, f.currency
