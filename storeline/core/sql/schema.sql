@@ -546,6 +546,53 @@ $$;
 
 
 --
+-- Name: prune_staging(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.prune_staging() RETURNS bigint
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    t storeline_private.staging_tables;
+    deleted bigint;
+    total bigint := 0;
+BEGIN
+    FOR t IN SELECT * FROM storeline_private.staging_tables ORDER BY table_name::text LOOP
+        EXECUTE format($q$
+            WITH RECURSIVE present AS (
+                SELECT min(sync_job_id) AS id FROM %1$s
+                UNION ALL
+                SELECT (SELECT min(s.sync_job_id) FROM %1$s AS s WHERE s.sync_job_id > present.id)
+                FROM present WHERE present.id IS NOT NULL
+            ),
+            kept AS (
+                SELECT id FROM (
+                    SELECT j.id, row_number() OVER (PARTITION BY j.shop_id ORDER BY j.id DESC) AS n
+                    FROM app_dashboard.sync_jobs AS j
+                    WHERE j.platform = $1 AND j.status = 'SUCCEEDED'
+                ) AS ranked
+                WHERE n <= $2
+            ),
+            doomed AS (
+                SELECT p.id
+                FROM present AS p
+                LEFT JOIN app_dashboard.sync_jobs AS j ON j.id = p.id
+                WHERE p.id IS NOT NULL AND p.id NOT IN (SELECT id FROM kept)
+                  AND (j.id IS NULL
+                       OR (j.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+                           AND j.completed_at < now() - make_interval(days => $3)))
+            )
+            DELETE FROM %1$s AS s USING doomed WHERE s.sync_job_id = doomed.id
+        $q$, t.table_name) USING t.platform::text, t.keep_jobs, t.keep_days;
+        GET DIAGNOSTICS deleted = ROW_COUNT;
+        total := total + deleted;
+    END LOOP;
+    RETURN total;
+END
+$_$;
+
+
+--
 -- Name: shop_agency_id(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -1790,6 +1837,20 @@ CREATE TABLE storeline_private.source_budgets (
 
 
 --
+-- Name: staging_tables; Type: TABLE; Schema: storeline_private; Owner: -
+--
+
+CREATE TABLE storeline_private.staging_tables (
+    table_name regclass NOT NULL,
+    platform app_dashboard.platform NOT NULL,
+    keep_days integer NOT NULL,
+    keep_jobs integer DEFAULT 3 NOT NULL,
+    CONSTRAINT staging_tables_keep_days_check CHECK ((keep_days >= 1)),
+    CONSTRAINT staging_tables_keep_jobs_check CHECK ((keep_jobs >= 0))
+);
+
+
+--
 -- Name: agencies agencies_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
 --
 
@@ -2067,6 +2128,14 @@ ALTER TABLE ONLY staging_ingest.shopify_bulk_rows
 
 ALTER TABLE ONLY storeline_private.source_budgets
     ADD CONSTRAINT source_budgets_pkey PRIMARY KEY (key);
+
+
+--
+-- Name: staging_tables staging_tables_pkey; Type: CONSTRAINT; Schema: storeline_private; Owner: -
+--
+
+ALTER TABLE ONLY storeline_private.staging_tables
+    ADD CONSTRAINT staging_tables_pkey PRIMARY KEY (table_name);
 
 
 --
@@ -2827,6 +2896,13 @@ REVOKE ALL ON FUNCTION storeline_private.budget_take(p_key text, p_interval doub
 --
 
 REVOKE ALL ON FUNCTION storeline_private.enable_shop_rls(p_table regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION prune_staging(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.prune_staging() FROM PUBLIC;
 
 
 --

@@ -1,4 +1,5 @@
-"""Shopify's staging table: its line contract, a plain loader, and retention.
+"""Shopify's staging table: its line contract and a plain loader (retention is every
+platform's: storeline/core/sql/app_dashboard/96_staging_retention.sql).
 
 Jobs stage through storeline/worker/kit/staging.py (each batch fenced with its resume point).
 `copy_lines` is the same COPY into a caller's connection or transaction, without a job: the
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
 
 import asyncpg
 
@@ -84,14 +84,3 @@ async def _copy(conn: asyncpg.Connection, buf: bytearray) -> None:
         columns=COLUMNS,
         format="text",
     )
-
-
-async def prune_staging(
-    conn: asyncpg.Connection, *, older_than: datetime, keep_jobs: int = 3
-) -> int:
-    """Retention: delete staging rows of finished Shopify jobs completed before `older_than`,
-    keeping every shop's last `keep_jobs` successful jobs (for re-runs and audits). Rows of jobs
-    unknown to sync_jobs are deleted too. Returns the rows deleted. Nothing is lost: the warehouse
-    keeps the latest raw JSON of every object."""
-    status = await conn.execute(queries()["shopify_prune_staging"], older_than, keep_jobs)
-    return int(status.split()[-1])

@@ -69,6 +69,17 @@ async def reap_once(pool: asyncpg.Pool, settings: WorkerSettings, *, worker_id: 
     return Reaped(requeued=requeued, failed=failed, cancelled=cancelled)
 
 
+async def prune(pool: asyncpg.Pool, settings: WorkerSettings) -> int:
+    """Retention: old job events, and staging lines past their platform's retention; returns
+    the staging lines deleted."""
+    q = queries("app_dashboard")
+    await pool.execute(q["prune_job_events"], settings.event_retention_days)
+    lines = int(await pool.fetchval(q["prune_staging"]) or 0)
+    if lines:
+        log.info("staging_pruned", lines=lines)
+    return lines
+
+
 async def run_reaper(
     pool: asyncpg.Pool, settings: WorkerSettings, *, worker_id: str, stats: Counter[str]
 ) -> None:
@@ -81,9 +92,7 @@ async def run_reaper(
             stats["reaped_failed"] += reaped.failed
             stats["cancelled_queued"] += reaped.cancelled
             if time.monotonic() - last_prune > _PRUNE_EVERY_SECONDS:
-                await pool.execute(
-                    queries("app_dashboard")["prune_job_events"], settings.event_retention_days
-                )
+                await prune(pool, settings)
                 last_prune = time.monotonic()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("reaper_failed", error=f"{type(exc).__name__}: {exc}")

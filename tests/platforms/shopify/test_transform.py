@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from storeline.core.rls import as_user
-from storeline.platforms.shopify.load import copy_lines, prune_staging
+from storeline.platforms.shopify.load import copy_lines
 from storeline.platforms.shopify.rollup import refresh_rollups
 from storeline.platforms.shopify.transform import apply_deletions, prune_unseen, transform
 from tests.platforms.shopify.warehouse_support import load_job
@@ -302,7 +302,7 @@ async def test_prune_staging_keeps_recent_successful_jobs(db: asyncpg.Connection
     for job in (1, 2):
         await load_job(db, job_id=job, shop_id=SHOP, lines=dump(job1()))
     # No sync_jobs rows exist for these ids: they count as finished and unknown.
-    deleted = await prune_staging(db, older_than=datetime.now(UTC), keep_jobs=1)
+    deleted = await db.fetchval("SELECT storeline_private.prune_staging()")
     assert deleted == 2 * len(job1())
     assert await db.fetchval("SELECT count(*) FROM staging_ingest.shopify_bulk_rows") == 0
     assert (await counts(db))["orders"] == 3  # the warehouse keeps every object's raw JSON

@@ -343,6 +343,10 @@ WHERE id IN (SELECT id FROM app_dashboard.sync_job_events
              WHERE at < now() - make_interval(days => $1)
              ORDER BY at LIMIT 5000)
 
+-- name: prune_staging
+-- Staging lines past their platform's retention (96_staging_retention.sql); returns how many.
+SELECT storeline_private.prune_staging()
+
 -- name: stage_batch
 -- A staging batch's bookkeeping, in the batch's own fenced transaction (storeline/worker/kit/staging.py):
 -- the resume point that covers the rows ($3, merged into progress) and the rows' count ($4)
