@@ -7,9 +7,8 @@ warehouse tests and bench/ingest.py load files with it.
 
 Lines go to Postgres unparsed: Postgres parses the jsonb (it must anyway) and derives gid,
 typename and parent from it in generated columns, so the loader costs one escape per line and
-memory stays flat whatever the file size. The pool's jsonb codec is text-only, which rules out
-asyncpg's binary `copy_records_to_table`; ~1 MiB batches are sent with `copy_to_table` in COPY
-text format instead, one short COPY each.
+memory stays flat whatever the file size. Rows are framed and copied by the
+kit's helpers (storeline/worker/kit/staging.py), as a job's StagingWriter does.
 
 Line contract (what the transform reads, see storeline/platforms/shopify/sql/queries/warehouse.sql):
 one JSON object per line exactly as Shopify returned it, with `id` (a gid), `__typename` when
@@ -21,13 +20,12 @@ line without createdAt is read as a refund-details carrier, never as the order).
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 
 import asyncpg
 
 from storeline.platforms.shopify.sql import queries
-from storeline.worker.kit.staging import COLUMNS, DEFAULT_BATCH_BYTES, escape
+from storeline.worker.kit.staging import DEFAULT_BATCH_BYTES, copy_rows, frame, row_prefix
 
 TABLE = "shopify_bulk_rows"
 
@@ -39,12 +37,14 @@ async def copy_lines(
 
     Line numbers continue after the job's existing rows, so a job may load several files (a
     partial result, then the rest; pages; refund details) and the transform still keeps the
-    last line of every gid. If `lines` raises, the lines it yielded are loaded first.
+    last line of every gid. If `lines` raises, the lines it yielded are loaded first. One short
+    COPY per ~1 MiB batch: no statement stays open while the source is still being read.
     """
-    start = await conn.fetchval(queries()["shopify_next_line_no"], job_id)
-    prefix = f"{job_id}\t{shop_id}\t".encode()
-    line_no = int(start)
-    buf = bytearray()
+    start = int(await conn.fetchval(queries()["shopify_next_line_no"], job_id))
+    prefix = row_prefix(job_id, shop_id)
+    done = start
+    batch: list[bytes] = []
+    size = 0
     source = aiter(lines)
     while True:
         try:
@@ -54,33 +54,16 @@ async def copy_lines(
         except Exception:
             # The source broke (a download gave up): every whole line it yielded is committed
             # before the error goes on, so a caller that counted them can resume right after.
-            if buf:
-                await _copy(conn, buf)
+            await copy_rows(conn, TABLE, frame(prefix, done, batch))
             raise
         line = raw.strip()
         if not line:
             continue
-        line_no += 1
-        buf += prefix
-        buf += str(line_no).encode()
-        buf += b"\t"
-        buf += escape(line)
-        buf += b"\n"
-        if len(buf) >= DEFAULT_BATCH_BYTES:
-            await _copy(conn, buf)
-            buf.clear()
-    if buf:
-        await _copy(conn, buf)
-    return line_no - int(start)
-
-
-async def _copy(conn: asyncpg.Connection, buf: bytearray) -> None:
-    """One short COPY per batch: no statement stays open while the source is still being
-    downloaded (a slow export would otherwise hit the command timeout and hold a backend)."""
-    await conn.copy_to_table(
-        TABLE,
-        schema_name="staging_ingest",
-        source=io.BytesIO(buf),
-        columns=COLUMNS,
-        format="text",
-    )
+        batch.append(line)
+        size += len(line)
+        if size >= DEFAULT_BATCH_BYTES:
+            await copy_rows(conn, TABLE, frame(prefix, done, batch))
+            done += len(batch)
+            batch, size = [], 0
+    await copy_rows(conn, TABLE, frame(prefix, done, batch))
+    return done + len(batch) - start

@@ -23,6 +23,8 @@ import io
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+import asyncpg
+
 from storeline.core.sql import queries
 from storeline.worker.errors import LeaseLost
 from storeline.worker.jobs.contract import JobContext
@@ -46,6 +48,31 @@ def escape(line: bytes) -> bytes:
     return line
 
 
+def frame(prefix: bytes, after: int, lines: list[bytes]) -> bytearray:
+    """COPY text rows for `lines`, numbered from `after + 1`; `prefix` is `row_prefix(...)`."""
+    buf = bytearray()
+    for line_no, line in enumerate(lines, start=after + 1):
+        buf += prefix
+        buf += str(line_no).encode()
+        buf += b"\t"
+        buf += escape(line)
+        buf += b"\n"
+    return buf
+
+
+def row_prefix(job_id: int, shop_id: str) -> bytes:
+    return f"{job_id}\t{shop_id}\t".encode()
+
+
+async def copy_rows(conn: asyncpg.Connection, table: str, rows: bytearray) -> None:
+    """One COPY of framed rows into `staging_ingest.<table>` (a no-op for none)."""
+    if rows:
+        await conn.copy_to_table(
+            table, schema_name="staging_ingest", source=io.BytesIO(rows), columns=COLUMNS,
+            format="text",
+        )  # fmt: skip
+
+
 class StagingWriter:
     """COPY a job's raw lines into `staging_ingest.<table>`; see the module docstring."""
 
@@ -55,7 +82,7 @@ class StagingWriter:
         self.ctx = ctx
         self.table = table
         self.batch_bytes = batch_bytes
-        self._prefix = f"{ctx.job.id}\t{ctx.shop.id}\t".encode()
+        self._prefix = row_prefix(ctx.job.id, ctx.shop.id)
         # The table is the connector's constant, never input; an index probe on the primary key.
         self._next_line = (
             f"SELECT coalesce(max(line_no), 0) FROM staging_ingest.{table} WHERE sync_job_id = $1"
@@ -101,23 +128,8 @@ class StagingWriter:
         async with self.ctx.fenced() as conn:
             # Numbered inside the transaction from what committed: a batch that rolled back
             # leaves no gap and no number taken twice.
-            line_no = int(await conn.fetchval(self._next_line, job.id))
-            buf = bytearray()
-            for line in lines:
-                line_no += 1
-                buf += self._prefix
-                buf += str(line_no).encode()
-                buf += b"\t"
-                buf += escape(line)
-                buf += b"\n"
-            if buf:
-                await conn.copy_to_table(
-                    self.table,
-                    schema_name="staging_ingest",
-                    source=io.BytesIO(buf),
-                    columns=COLUMNS,
-                    format="text",
-                )
+            after = int(await conn.fetchval(self._next_line, job.id))
+            await copy_rows(conn, self.table, frame(self._prefix, after, lines))
             booked = await conn.fetchval(
                 queries("app_dashboard")["stage_batch"],
                 job.id,
