@@ -23,6 +23,7 @@ from storeline.platforms.ga4.settings import Ga4Settings, ga4_settings
 from storeline.platforms.ga4.sql import queries as sql
 from storeline.worker.errors import CredentialError, TerminalError
 from storeline.worker.jobs.contract import JobContext
+from storeline.worker.kit.phases import Phases
 from storeline.worker.kit.staging import StagingWriter
 from storeline.worker.kit.state import State, entry, read
 
@@ -52,6 +53,7 @@ class Ga4Connector:
     def __init__(self, settings: Ga4Settings | None = None) -> None:
         self._settings = settings
         self.last_client: Ga4Client | None = None  # tests and bench read its counters
+        self.phases: Phases | None = None  # the last run's phase timings (bench scripts)
 
     async def run(self, ctx: JobContext) -> None:
         settings = self._settings or ga4_settings()
@@ -72,8 +74,11 @@ class Ga4Connector:
         async with client:
             self.last_client = client
             sync = Ga4Sync(ctx, client, settings, property_id)
-            await sync.read()
-            await sync.transform()
+            self.phases = phase = Phases(ctx)
+            async with phase("reports"):
+                await sync.read()
+            async with phase("transform"):
+                await sync.transform()
 
 
 def property_of(metadata: Any) -> str:

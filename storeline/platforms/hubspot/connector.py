@@ -34,6 +34,7 @@ from storeline.platforms.hubspot.settings import HubSpotSettings, hubspot_settin
 from storeline.platforms.hubspot.sql import queries as sql
 from storeline.worker.errors import CredentialError, TerminalError
 from storeline.worker.jobs.contract import JobContext
+from storeline.worker.kit.phases import Phases
 from storeline.worker.kit.staging import Checkpoint, StagingWriter
 from storeline.worker.kit.state import State, entry, read
 
@@ -63,6 +64,7 @@ class HubSpotConnector:
     def __init__(self, settings: HubSpotSettings | None = None) -> None:
         self._settings = settings
         self.last_client: HubSpotClient | None = None  # tests read its counters
+        self.phases: Phases | None = None  # the last run's phase timings (bench scripts)
         self.readers: list[WindowReader] = []
 
     async def run(self, ctx: JobContext) -> None:
@@ -87,10 +89,14 @@ class HubSpotConnector:
         ) as client:
             self.last_client = client
             sync = HubSpotSync(ctx, client, settings, self.readers)
-            await sync.pipelines()
+            self.phases = phase = Phases(ctx)
+            async with phase("pipelines"):
+                await sync.pipelines()
             for name in settings.objects:
-                await sync.kind(KINDS[name])
-            await sync.transform()
+                async with phase(name):
+                    await sync.kind(KINDS[name])
+            async with phase("transform"):
+                await sync.transform()
 
 
 class HubSpotSync:

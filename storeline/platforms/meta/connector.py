@@ -23,6 +23,7 @@ from storeline.platforms.meta.settings import MetaSettings, meta_settings
 from storeline.platforms.meta.sql import queries as sql
 from storeline.worker.errors import CredentialError, TerminalError
 from storeline.worker.jobs.contract import JobContext
+from storeline.worker.kit.phases import Phases
 from storeline.worker.kit.staging import StagingWriter
 from storeline.worker.kit.state import State, entry, read
 
@@ -53,6 +54,7 @@ class MetaConnector:
     def __init__(self, settings: MetaSettings | None = None) -> None:
         self._settings = settings
         self.last_client: MetaClient | None = None  # tests and bench read its counters
+        self.phases: Phases | None = None  # the last run's phase timings (bench scripts)
 
     async def run(self, ctx: JobContext) -> None:
         settings = self._settings or meta_settings()
@@ -63,9 +65,12 @@ class MetaConnector:
         async with MetaClient(token, settings, ctx.pool, on_progress=ctx.touch) as client:
             self.last_client = client
             sync = MetaSync(ctx, client, settings)
+            self.phases = phase = Phases(ctx)
             for account_id in accounts:
-                await sync.account(account_id)
-            await sync.transform()
+                async with phase("insights"):
+                    await sync.account(account_id)
+            async with phase("transform"):
+                await sync.transform()
 
 
 def account_ids(metadata: Any) -> list[str]:

@@ -12,9 +12,7 @@ finished exports and re-polls a running one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +29,7 @@ from storeline.platforms.shopify.settings import ShopifySettings, shopify_settin
 from storeline.platforms.shopify.shop_profile import sync_shop_profile
 from storeline.worker.errors import CredentialError
 from storeline.worker.jobs.contract import JobContext
+from storeline.worker.kit.phases import Phases
 from storeline.worker.kit.staging import Checkpoint, StagingWriter
 
 
@@ -70,15 +69,8 @@ class ShopifySync:
         self.writer = StagingWriter(ctx, load.TABLE, batch_bytes=settings.staging_batch_bytes)
         self.deletions: list[Deletion] = []
         self._watch: Callable[[bytes], None] | None = None  # sees every line loaded, if set
-        self.timings: dict[str, float] = {}  # phase → seconds, for logs and bench/backfill.py
-
-    @asynccontextmanager
-    async def _phase(self, name: str) -> AsyncIterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+        self._phase = Phases(ctx)  # phase → seconds in .timings, for logs and bench/backfill.py
+        self.timings = self._phase.timings
 
     async def run(self) -> None:
         historical = self.ctx.job.job_type != JobType.INCREMENTAL
