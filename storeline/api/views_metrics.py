@@ -122,6 +122,22 @@ class Campaign(msgspec.Struct, frozen=True, kw_only=True):
         return cls(**dict(row.items()))
 
 
+class AdAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """An ad account as the last sync saw it: one in another currency than the shop's is left
+    out of spend, MER and ROAS (never summed); one in another timezone counts its own days."""
+
+    platform: str
+    account_id: str
+    currency: str
+    timezone: str | None
+    currency_matches_shop: bool
+    timezone_matches_shop: bool | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AdAccount:
+        return cls(**dict(row.items()))
+
+
 class Freshness(msgspec.Struct, frozen=True, kw_only=True):
     credential_status: str
     last_success_at: datetime | None
@@ -146,6 +162,7 @@ class ShopMetrics(msgspec.Struct, frozen=True, kw_only=True):
     daily: list[Day]
     recent_orders: list[RecentOrder]
     top_campaigns: list[Campaign]
+    ad_accounts: list[AdAccount]
     freshness: dict[str, Freshness]
 
 

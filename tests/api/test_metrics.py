@@ -390,6 +390,8 @@ async def test_spend_mer_roas_and_top_campaigns_from_meta_facts(
     assert {k: Decimal(v) for k, v in kpis["roas"].items()} == {"META": Decimal("2.26")}
     campaigns = [(c["campaign_id"], Decimal(c["spend"])) for c in body["top_campaigns"]]
     assert campaigns == [("c1", Decimal("50.00")), ("c2", Decimal("25.50"))]
+    accounts = {a["account_id"]: a["currency_matches_shop"] for a in body["ad_accounts"]}
+    assert accounts == {"act_1": True, "act_2": False}  # the EUR account is shown, not summed
 
 
 async def test_traffic_from_ga4_day_totals(

@@ -20,6 +20,7 @@ from litestar.params import QueryParameter
 from storeline.api.database import UserDb
 from storeline.api.routes.shops import ShopId
 from storeline.api.views_metrics import (
+    AdAccount,
     Campaign,
     Day,
     Freshness,
@@ -119,6 +120,9 @@ class MetricsController(Controller):
             top_campaigns=[
                 Campaign.from_row(r)
                 for r in await db.fetch(SQL["metrics_top_campaigns"], *span, TOP_CAMPAIGNS)
+            ],
+            ad_accounts=[
+                AdAccount.from_row(r) for r in await db.fetch(SQL["metrics_ad_accounts"], shop_id)
             ],
             freshness={
                 r["platform"]: Freshness.from_row(r)

@@ -177,6 +177,15 @@ GROUP BY f.platform, f.campaign_id
 ORDER BY spend DESC, f.campaign_id
 LIMIT $4::integer
 
+-- name: metrics_ad_accounts
+-- The shop's ad accounts with whether their currency and timezone match the shop's
+-- (reporting.ad_accounts), so a left-out account is shown, not hidden.
+SELECT a.platform, a.account_id, a.currency, a.timezone, a.currency_matches_shop,
+       a.timezone_matches_shop
+FROM reporting.ad_accounts AS a
+WHERE a.shop_id = $1::text
+ORDER BY a.platform, a.account_id
+
 -- name: metrics_freshness
 -- Each connected platform's last success and staleness (reporting.sync_status filters by the
 -- caller's shops itself).
