@@ -33,6 +33,9 @@ class FaultKind(StrEnum):
     # Shopify: a bulk file served short but well formed (its last `params["drop_lines"]` lines
     # missing, Content-Length to match), as a truncated storage object would be.
     SHORT_FILE = "short_file"
+    # Shopify: the next bulk operations run at least `params["seconds"]` (default 1 s is every
+    # operation's minimum), so a test can hold every slot however slowly it submits.
+    SLOW_BULK = "slow_bulk"
 
 
 @dataclass

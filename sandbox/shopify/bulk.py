@@ -100,10 +100,12 @@ class BulkOperations:
             op = Operation(next(self._ids), shop.shop_id, query, group_objects, self.world.now())
             self._ops[op.id] = op
         fault = self.world.faults.take("shopify", shop.shop_id, FaultKind.BULK_FAILED)
+        slow = self.world.faults.take("shopify", shop.shop_id, FaultKind.SLOW_BULK)
+        least = float(slow.params.get("seconds", MIN_SECONDS)) if slow else MIN_SECONDS
         ctx = resolvers.Context(self.world, shop, self, base_url)
         thread = threading.Thread(
             target=self._run,
-            args=(op, checked, ctx, fault),
+            args=(op, checked, ctx, fault, least),
             name=f"shopify-bulk-{op.id}",
             daemon=True,
         )
@@ -176,7 +178,12 @@ class BulkOperations:
             }
 
     def _run(
-        self, op: Operation, checked: Checked, ctx: resolvers.Context, fault: Fault | None
+        self,
+        op: Operation,
+        checked: Checked,
+        ctx: resolvers.Context,
+        fault: Fault | None,
+        least: float = MIN_SECONDS,
     ) -> None:
         started = time.monotonic()
         with self._lock:
@@ -199,7 +206,7 @@ class BulkOperations:
                     op.object_count += 1
         if limit is not None and outcome == "COMPLETED":
             outcome = "FAILED"  # the fault fires even when the result was shorter than the limit
-        time.sleep(max(0.0, MIN_SECONDS - (time.monotonic() - started)))
+        time.sleep(max(0.0, least - (time.monotonic() - started)))
         with self._lock:
             op.completed_at = self.world.now()
             op.status = outcome

@@ -153,7 +153,12 @@ async def test_an_operation_submitted_before_a_crash_is_adopted(running: Running
 
 
 async def test_operation_in_progress_waits_for_a_slot(running: RunningSandbox) -> None:
-    async with client_for(running) as client:
+    # The occupying exports last 3 s whatever the machine's load (the default 1 s minimum could
+    # end before the orders export is submitted on a busy machine).
+    running.world.faults.inject(
+        "shopify", first_shop(running).shop_id, "slow_bulk", times=5, seconds=3
+    )
+    async with client_for(running, in_progress_wait_seconds=30) as client:
         for day in range(1, 6):  # five other exports occupy every slot
             query = bulk_query("bulk_customers", f"updated_at:>='2026-0{day}-01T00:00:00Z'")
             answer = await client.graphql(document("bulk_run_query"), {"query": query})
@@ -167,6 +172,9 @@ async def test_operation_in_progress_waits_for_a_slot(running: RunningSandbox) -
 
 
 async def test_operation_in_progress_beyond_the_wait_is_transient(running: RunningSandbox) -> None:
+    running.world.faults.inject(
+        "shopify", first_shop(running).shop_id, "slow_bulk", times=5, seconds=3
+    )
     async with client_for(running, in_progress_wait_seconds=0) as client:
         for day in range(1, 6):
             query = bulk_query("bulk_customers", f"updated_at:>='2026-0{day}-01T00:00:00Z'")
