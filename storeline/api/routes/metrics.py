@@ -25,6 +25,7 @@ from storeline.api.views_metrics import (
     Freshness,
     Kpis,
     RecentOrder,
+    ShopifyReport,
     ShopMetrics,
     ShopsMetrics,
     ShopSummary,
@@ -111,6 +112,7 @@ class MetricsController(Controller):
             from_=first,
             to=last,
             kpis=Kpis.from_row(kpis),
+            shopify_report=ShopifyReport.from_row(kpis),
             daily=[Day.from_row(r) for r in await db.fetch(SQL["metrics_daily"], *span)],
             recent_orders=[
                 RecentOrder.from_row(r)
@@ -155,6 +157,7 @@ class MetricsController(Controller):
                     from_=row["day_from"],
                     to=row["day_to"],
                     kpis=Kpis.from_row(row),
+                    shopify_report=ShopifyReport.from_row(row),
                     staleness=staleness,
                 )
             )
