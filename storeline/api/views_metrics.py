@@ -48,7 +48,7 @@ class DayCheck(msgspec.Struct, frozen=True, kw_only=True):
     """One order-level day against Shopify's own report (docs/shopify-sales-report.md)."""
 
     agrees: bool
-    # Shopify − Storeline for every metric that differs (empty when they agree).
+    # Shopify minus Storeline for every metric that differs (empty when they agree).
     differences: dict[str, Decimal]
 
 

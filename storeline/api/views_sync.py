@@ -62,7 +62,7 @@ class Disagreement:
     """A day on which Shopify's own report and the product's figures differ."""
 
     day: date
-    # Shopify − Storeline for every metric that differs.
+    # Shopify minus Storeline for every metric that differs.
     differences: dict[str, Decimal]
     checked_at: datetime
 

@@ -129,8 +129,10 @@ class SyncController(Controller):
         jobs = await db.fetch(SQL["api_recent_jobs"], shop_id, RECENT_JOBS)
         report = None
         if any(r["platform"] == Platform.SHOPIFY for r in platforms):
+            row = await db.fetchrow(REPORTING["sync_shopify_report"], shop_id)
+            assert row is not None  # one row per shop, checked or not
             report = ShopifyReportStatus.from_rows(
-                await db.fetchrow(REPORTING["sync_shopify_report"], shop_id),
+                row,
                 await db.fetch(
                     REPORTING["sync_shopify_report_disagreements"], shop_id, DISAGREEMENTS
                 ),
