@@ -1,7 +1,7 @@
 """First numbers in seconds: a shop without order-level data yet gets Shopify's own daily
 figures for its recent history (shopifyqlQuery, a few requests) while the backfill runs.
 
-They land in reporting.shopify_reported_daily, newest span first, each in its own committed
+They land in reporting.shopify_reported_daily, the last month first, each in its own committed
 transaction, and reporting.daily_figures shows them marked provisional until the transform
 marks the shop's order-level coverage (reconcile.mark_covered, same transaction as the
 rollup): from then on each covered day is the order-level figure. Like the reconciliation,
@@ -30,9 +30,8 @@ async def first_figures(client: ShopifyClient, ctx: JobContext, settings: Shopif
         if await conn.fetchval(queries()["shopify_has_order_coverage"], ctx.shop.id):
             return 0
     stored = 0
-    spans = list(history(settings.report_history_days, settings.report_span_days))
     try:
-        for since, until in reversed(spans):  # the newest days first
+        for since, until in history(settings.report_history_days, settings.report_span_days):
             days = await fetch(client, since, until)
             async with ctx.fenced() as conn:
                 await store_days(conn, ctx.shop.id, ctx.job.id, days)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,6 +38,7 @@ METRICS: dict[str, str] = {
 }
 # Asked for, but a parse error naming one of them drops it and asks again.
 OPTIONAL = ("duties", "additional_fees")
+FIRST_DAYS = 31  # a new shop's first query: what a dashboard shows by default, fast
 ACCESS_DENIED = "shopify_access_denied"
 
 
@@ -72,14 +73,15 @@ def spans(days: Iterable[date], width: int) -> list[tuple[date, date]]:
     return out
 
 
-def history(days: int, width: int) -> Iterator[tuple[str, str]]:
-    """The last `days` days up to Shopify's today as (SINCE, UNTIL) offsets, `width` days each.
-    Relative offsets let Shopify's clock and the shop's timezone decide what today is."""
-    start = days - 1
-    while start >= 0:
-        end = max(start - width + 1, 0)
+def history(days: int, width: int, first: int = FIRST_DAYS) -> Iterator[tuple[str, str]]:
+    """The last `days` days up to Shopify's today as (SINCE, UNTIL) offsets, newest first: the
+    first `first` days (a dashboard's default month) in one small query, then `width` days
+    each. Relative offsets let Shopify's clock and the shop's timezone decide what today is."""
+    end, size = 0, min(first, width)
+    while end < days:
+        start = min(end + size, days) - 1
         yield f"-{start}d", "today" if end == 0 else f"-{end}d"
-        start = end - 1
+        end, size = start + 1, width
 
 
 async def fetch(client: ShopifyClient, since: str, until: str) -> list[ReportedDay]:
@@ -162,7 +164,3 @@ def _number(value: Any) -> Decimal:
         return Decimal(str(value))
     except InvalidOperation:
         raise ReportError("Shopify returned a report value that is not a number") from None
-
-
-def day_range(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

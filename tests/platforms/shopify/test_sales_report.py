@@ -244,7 +244,7 @@ def test_rows_as_lists_and_positive_signs_are_read_too() -> None:
 
 
 def test_history_and_spans_ask_for_bounded_ranges() -> None:
-    assert list(history(731, 366)) == [("-730d", "-365d"), ("-364d", "today")]
+    assert list(history(731, 366)) == [("-30d", "today"), ("-396d", "-31d"), ("-730d", "-397d")]
     assert list(history(3, 366)) == [("-2d", "today")]
     days = [date(2026, 1, 1), date(2026, 1, 3), date(2027, 6, 1)]
     assert spans(days, 366) == [(date(2026, 1, 1), date(2026, 1, 3)), (date(2027, 6, 1),) * 2]
