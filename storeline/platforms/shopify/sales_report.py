@@ -121,7 +121,7 @@ def _days(table: Any, metrics: list[str]) -> list[ReportedDay]:
         for row in rows
         if isinstance(row, Mapping | list)
     ]
-    day_column = next((n for n in names if n not in METRICS), None)
+    day_column = "day" if "day" in names else next((n for n in names if n not in METRICS), None)
     if day_column is None:
         raise ReportError("Shopify returned a report without a day column")
     sign = _sign(records)

@@ -91,10 +91,11 @@ FROM (
 GRANT SELECT ON reporting.daily_figures TO authenticated;
 
 -- Shopify's figure against the product's, per shop and order-level day: `differences` holds
--- Shopify − Storeline for every metric that differs (decimal strings), `agrees` is true when
--- none does. A day whose rollup was refreshed after Shopify's figure was read is left out until
--- the next check (the comparison would be between two different moments); a day without a
--- rollup row compares with zeros.
+-- Shopify − Storeline, rounded to the cent, for every metric that differs (decimal strings;
+-- less than half a cent is no difference), and `agrees` is true when none does. A day whose
+-- rollup was refreshed after Shopify's figure was read is left out until the next check (the
+-- comparison would be between two different moments); a day without a rollup row compares
+-- with zeros.
 CREATE VIEW reporting.shopify_report_comparison WITH (security_invoker = true) AS
 SELECT r.shop_id, r.day, r.fetched_at, d.differences, d.differences = '{}'::jsonb AS agrees
 FROM reporting.shopify_reported_daily AS r
@@ -105,15 +106,16 @@ LEFT JOIN reporting.shop_daily_kpis AS k ON k.shop_id = r.shop_id AND k.day = r.
 CROSS JOIN LATERAL (
     SELECT jsonb_strip_nulls(jsonb_build_object(
         'orders', nullif(r.orders - coalesce(k.orders, 0), 0)::text,
-        'gross_sales', nullif(r.gross_sales - coalesce(k.gross_sales, 0), 0)::text,
-        'discounts', nullif(r.discounts - coalesce(k.discounts, 0), 0)::text,
-        'returns', nullif(r.returns - coalesce(k.returns, 0), 0)::text,
-        'net_sales', nullif(r.net_sales - coalesce(k.net_sales, 0), 0)::text,
-        'shipping', nullif(r.shipping - coalesce(k.shipping, 0), 0)::text,
-        'duties', nullif(r.duties - coalesce(k.duties, 0), 0)::text,
-        'additional_fees', nullif(r.additional_fees - coalesce(k.additional_fees, 0), 0)::text,
-        'taxes', nullif(r.taxes - coalesce(k.taxes, 0), 0)::text,
-        'total_sales', nullif(r.total_sales - coalesce(k.total_sales, 0), 0)::text
+        'gross_sales', nullif(round(r.gross_sales - coalesce(k.gross_sales, 0), 2), 0)::text,
+        'discounts', nullif(round(r.discounts - coalesce(k.discounts, 0), 2), 0)::text,
+        'returns', nullif(round(r.returns - coalesce(k.returns, 0), 2), 0)::text,
+        'net_sales', nullif(round(r.net_sales - coalesce(k.net_sales, 0), 2), 0)::text,
+        'shipping', nullif(round(r.shipping - coalesce(k.shipping, 0), 2), 0)::text,
+        'duties', nullif(round(r.duties - coalesce(k.duties, 0), 2), 0)::text,
+        'additional_fees',
+            nullif(round(r.additional_fees - coalesce(k.additional_fees, 0), 2), 0)::text,
+        'taxes', nullif(round(r.taxes - coalesce(k.taxes, 0), 2), 0)::text,
+        'total_sales', nullif(round(r.total_sales - coalesce(k.total_sales, 0), 2), 0)::text
     )) AS differences
 ) AS d
 WHERE k.refreshed_at IS NULL OR k.refreshed_at <= r.fetched_at;
