@@ -7,7 +7,9 @@ then fetch refund details, then prune what the export did not see. INCREMENTAL r
 window is large; deleted orders come from the events feed. Every watermark is a time on
 Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's createdAt), never the
 worker's. Fetch steps record their completion in the job's progress, so a retried job skips
-finished exports and re-polls a running one.
+finished exports and re-polls a running one. Shopify's own report is read beside: a shop without
+order-level data gets its daily figures first (provisional.py), and after the transform the
+touched days are reconciled with it (reconcile.py); neither can fail the sync.
 """
 
 from __future__ import annotations
