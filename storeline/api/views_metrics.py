@@ -44,6 +44,37 @@ class Revenue(msgspec.Struct, frozen=True, kw_only=True):
         return {name: row[name] for name in Revenue.__struct_fields__}
 
 
+class DayCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One order-level day against Shopify's own report (docs/shopify-sales-report.md)."""
+
+    agrees: bool
+    # Shopify minus Storeline for every metric that differs (empty when they agree).
+    differences: dict[str, Decimal]
+
+
+class ShopifyReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The shop's latest reconciliation with Shopify's own report, and over the range how many
+    days agree, disagree, and are still provisional (Shopify's figures, backfill pending)."""
+
+    status: str  # checked | not_verified | failed | pending (never checked)
+    reason: str | None
+    checked_at: datetime | None
+    days_agreeing: int
+    days_disagreeing: int
+    provisional_days: int
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> ShopifyReport:
+        return cls(
+            status=row["report_status"],
+            reason=row["report_reason"],
+            checked_at=row["report_checked_at"],
+            days_agreeing=row["report_days_agreeing"],
+            days_disagreeing=row["report_days_disagreeing"],
+            provisional_days=row["provisional_days"],
+        )
+
+
 class Kpis(Revenue, frozen=True, kw_only=True):
     ad_spend: Decimal | None
     mer: Decimal | None
@@ -87,10 +118,26 @@ class Kpis(Revenue, frozen=True, kw_only=True):
 
 class Day(Revenue, frozen=True, kw_only=True):
     day: date
+    # Shopify's own figure for a day the order-level backfill has not covered yet.
+    provisional: bool
+    # None: not verified (no figure read from Shopify for the day, no read_reports scope,
+    # provisional, or our figure changed since Shopify's was read).
+    shopify_report: DayCheck | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Day:
-        return cls(day=row["day"], **Revenue.figures(row))
+        check = None
+        if row["report_agrees"] is not None:
+            check = DayCheck(
+                agrees=row["report_agrees"],
+                differences=_decimals(row["report_differences"]) or {},
+            )
+        return cls(
+            day=row["day"],
+            provisional=row["provisional"],
+            shopify_report=check,
+            **Revenue.figures(row),
+        )
 
 
 class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,6 +206,7 @@ class ShopMetrics(msgspec.Struct, frozen=True, kw_only=True):
     from_: date = msgspec.field(name="from")
     to: date
     kpis: Kpis
+    shopify_report: ShopifyReport
     daily: list[Day]
     recent_orders: list[RecentOrder]
     top_campaigns: list[Campaign]
@@ -184,6 +232,7 @@ class ShopSummary(msgspec.Struct, frozen=True, kw_only=True):
     from_: date = msgspec.field(name="from")
     to: date
     kpis: Kpis
+    shopify_report: ShopifyReport
     staleness: Staleness
 
 

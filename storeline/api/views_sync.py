@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -57,10 +58,52 @@ class RecentJob:
 
 
 @dataclass(frozen=True)
+class Disagreement:
+    """A day on which Shopify's own report and the product's figures differ."""
+
+    day: date
+    # Shopify minus Storeline for every metric that differs.
+    differences: dict[str, Decimal]
+    checked_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Disagreement:
+        differences = {str(k): Decimal(str(v)) for k, v in row["differences"].items()}
+        return cls(day=row["day"], differences=differences, checked_at=row["fetched_at"])
+
+
+@dataclass(frozen=True)
+class ShopifyReportStatus:
+    """The latest reconciliation with Shopify's own report (docs/shopify-sales-report.md):
+    `checked`, `not_verified` (the token lacks read_reports), `failed` (the sync itself
+    succeeded; `reason` says why) or `pending` (never checked). Day counts cover every day
+    Shopify's figure was read for; `provisional_days` are still Shopify's figures only."""
+
+    status: str
+    reason: str | None
+    checked_at: datetime | None
+    job_id: int | None
+    first_day: date | None
+    last_day: date | None
+    days_agreeing: int
+    days_disagreeing: int
+    provisional_days: int
+    disagreements: list[Disagreement]  # the latest days that differ, newest first
+
+    @classmethod
+    def from_rows(
+        cls, row: asyncpg.Record, disagreements: list[asyncpg.Record]
+    ) -> ShopifyReportStatus:
+        return cls(**dict(row), disagreements=[Disagreement.from_row(d) for d in disagreements])
+
+
+@dataclass(frozen=True)
 class SyncStatus:
     shop_id: str
     platforms: list[PlatformStatus]
     recent_jobs: list[RecentJob]
+    # None when Shopify is not connected.
+    shopify_report: ShopifyReportStatus | None
 
 
 @dataclass(frozen=True)

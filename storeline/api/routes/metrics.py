@@ -26,6 +26,7 @@ from storeline.api.views_metrics import (
     Freshness,
     Kpis,
     RecentOrder,
+    ShopifyReport,
     ShopMetrics,
     ShopsMetrics,
     ShopSummary,
@@ -112,6 +113,7 @@ class MetricsController(Controller):
             from_=first,
             to=last,
             kpis=Kpis.from_row(kpis),
+            shopify_report=ShopifyReport.from_row(kpis),
             daily=[Day.from_row(r) for r in await db.fetch(SQL["metrics_daily"], *span)],
             recent_orders=[
                 RecentOrder.from_row(r)
@@ -159,6 +161,7 @@ class MetricsController(Controller):
                     from_=row["day_from"],
                     to=row["day_to"],
                     kpis=Kpis.from_row(row),
+                    shopify_report=ShopifyReport.from_row(row),
                     staleness=staleness,
                 )
             )

@@ -26,13 +26,16 @@ from storeline.api.views_sync import (
     RecentJob,
     RequestedJob,
     RequestedJobs,
+    ShopifyReportStatus,
     SyncStatus,
 )
 from storeline.core.enums import CredentialStatus, Platform
 from storeline.core.sql import queries
 
 SQL = queries("app_dashboard")
+REPORTING = queries("reporting")
 RECENT_JOBS = 20
+DISAGREEMENTS = 31  # the latest days on which Shopify's report and ours differ
 # A person is waiting: ahead of the scheduler's INCREMENTALs (100), behind first backfills (10).
 REQUESTED_PRIORITY = 50
 # The key's queue can move between our INSERT and the fold (a claim, a sweep); a few rounds
@@ -124,10 +127,21 @@ class SyncController(Controller):
         await _require_shop(db, shop_id)
         platforms = await db.fetch(SQL["shop_platforms"], shop_id)
         jobs = await db.fetch(SQL["api_recent_jobs"], shop_id, RECENT_JOBS)
+        report = None
+        if any(r["platform"] == Platform.SHOPIFY for r in platforms):
+            row = await db.fetchrow(REPORTING["sync_shopify_report"], shop_id)
+            assert row is not None  # one row per shop, checked or not
+            report = ShopifyReportStatus.from_rows(
+                row,
+                await db.fetch(
+                    REPORTING["sync_shopify_report_disagreements"], shop_id, DISAGREEMENTS
+                ),
+            )
         return SyncStatus(
             shop_id=shop_id,
             platforms=[PlatformStatus.from_row(r) for r in platforms],
             recent_jobs=[RecentJob.from_row(r) for r in jobs],
+            shopify_report=report,
         )
 
     @post("/sync/{job_id:int}/cancel", status_code=202)

@@ -1530,6 +1530,120 @@ CREATE TABLE reporting.shop_daily_kpis (
 
 
 --
+-- Name: shopify_order_coverage; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.shopify_order_coverage (
+    shop_id text NOT NULL,
+    covered_until timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: shopify_reported_daily; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.shopify_reported_daily (
+    shop_id text NOT NULL,
+    day date NOT NULL,
+    orders integer NOT NULL,
+    gross_sales numeric NOT NULL,
+    discounts numeric NOT NULL,
+    returns numeric NOT NULL,
+    net_sales numeric NOT NULL,
+    shipping numeric NOT NULL,
+    duties numeric,
+    additional_fees numeric,
+    taxes numeric NOT NULL,
+    total_sales numeric NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
+    sync_job_id bigint
+);
+
+
+--
+-- Name: shopify_provisional_daily; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.shopify_provisional_daily WITH (security_invoker='true') AS
+ SELECT r.shop_id,
+    r.day,
+    r.orders,
+    r.gross_sales,
+    r.discounts,
+    r.returns,
+    r.net_sales,
+    r.shipping,
+    r.duties,
+    r.additional_fees,
+    r.taxes,
+    r.total_sales,
+    r.fetched_at,
+    r.sync_job_id
+   FROM ((reporting.shopify_reported_daily r
+     JOIN app_dashboard.shops s ON ((s.id = r.shop_id)))
+     LEFT JOIN reporting.shopify_order_coverage c ON ((c.shop_id = r.shop_id)))
+  WHERE ((c.shop_id IS NULL) OR (r.day > ((c.covered_until AT TIME ZONE s.timezone))::date));
+
+
+--
+-- Name: daily_figures; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.daily_figures WITH (security_invoker='true') AS
+ SELECT shop_id,
+    day,
+    orders,
+    gross_sales,
+    discounts,
+    returns,
+    net_sales,
+    shipping,
+    taxes,
+    duties,
+    additional_fees,
+    total_sales,
+    provisional,
+        CASE
+            WHEN (orders > 0) THEN round(((gross_sales - discounts) / (orders)::numeric), 2)
+            ELSE NULL::numeric
+        END AS aov
+   FROM ( SELECT k.shop_id,
+            k.day,
+            k.orders,
+            k.gross_sales,
+            k.discounts,
+            k.returns,
+            k.net_sales,
+            k.shipping,
+            k.taxes,
+            k.duties,
+            k.additional_fees,
+            k.total_sales,
+            false AS provisional
+           FROM reporting.shop_daily_kpis k
+          WHERE (NOT (EXISTS ( SELECT 1
+                   FROM reporting.shopify_provisional_daily p
+                  WHERE ((p.shop_id = k.shop_id) AND (p.day = k.day)))))
+        UNION ALL
+         SELECT p.shop_id,
+            p.day,
+            p.orders,
+            p.gross_sales,
+            p.discounts,
+            p.returns,
+            p.net_sales,
+            p.shipping,
+            p.taxes,
+            COALESCE(p.duties, (0)::numeric) AS "coalesce",
+            COALESCE(p.additional_fees, (0)::numeric) AS "coalesce",
+            p.total_sales,
+            true
+           FROM reporting.shopify_provisional_daily p) f;
+
+
+--
 -- Name: daily_revenue; Type: VIEW; Schema: reporting; Owner: -
 --
 
@@ -1668,6 +1782,41 @@ CREATE VIEW reporting.shopify_foreign_money_orders WITH (security_invoker='true'
    FROM (core_warehouse.orders o
      JOIN app_dashboard.shops s ON ((s.id = o.shop_id)))
   WHERE ((o.currency <> (s.currency)::text) AND (NOT o.test) AND (o.deleted_at IS NULL));
+
+
+--
+-- Name: shopify_report_checks; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.shopify_report_checks (
+    shop_id text NOT NULL,
+    status text NOT NULL,
+    reason text,
+    first_day date,
+    last_day date,
+    days_fetched integer DEFAULT 0 NOT NULL,
+    sync_job_id bigint,
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shopify_report_checks_status_check CHECK ((status = ANY (ARRAY['checked'::text, 'not_verified'::text, 'failed'::text])))
+);
+
+
+--
+-- Name: shopify_report_comparison; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.shopify_report_comparison WITH (security_invoker='true') AS
+ SELECT r.shop_id,
+    r.day,
+    r.fetched_at,
+    d.differences,
+    (d.differences = '{}'::jsonb) AS agrees
+   FROM ((((reporting.shopify_reported_daily r
+     JOIN app_dashboard.shops s ON ((s.id = r.shop_id)))
+     JOIN reporting.shopify_order_coverage c ON (((c.shop_id = r.shop_id) AND (r.day <= ((c.covered_until AT TIME ZONE s.timezone))::date))))
+     LEFT JOIN reporting.shop_daily_kpis k ON (((k.shop_id = r.shop_id) AND (k.day = r.day))))
+     CROSS JOIN LATERAL ( SELECT jsonb_strip_nulls(jsonb_build_object('orders', (NULLIF((r.orders - COALESCE(k.orders, 0)), 0))::text, 'gross_sales', (NULLIF(round((r.gross_sales - COALESCE(k.gross_sales, (0)::numeric)), 2), (0)::numeric))::text, 'discounts', (NULLIF(round((r.discounts - COALESCE(k.discounts, (0)::numeric)), 2), (0)::numeric))::text, 'returns', (NULLIF(round((r.returns - COALESCE(k.returns, (0)::numeric)), 2), (0)::numeric))::text, 'net_sales', (NULLIF(round((r.net_sales - COALESCE(k.net_sales, (0)::numeric)), 2), (0)::numeric))::text, 'shipping', (NULLIF(round((r.shipping - COALESCE(k.shipping, (0)::numeric)), 2), (0)::numeric))::text, 'duties', (NULLIF(round((r.duties - COALESCE(k.duties, (0)::numeric)), 2), (0)::numeric))::text, 'additional_fees', (NULLIF(round((r.additional_fees - COALESCE(k.additional_fees, (0)::numeric)), 2), (0)::numeric))::text, 'taxes', (NULLIF(round((r.taxes - COALESCE(k.taxes, (0)::numeric)), 2), (0)::numeric))::text, 'total_sales', (NULLIF(round((r.total_sales - COALESCE(k.total_sales, (0)::numeric)), 2), (0)::numeric))::text)) AS differences) d)
+  WHERE ((k.refreshed_at IS NULL) OR (k.refreshed_at <= r.fetched_at));
 
 
 --
@@ -2088,6 +2237,30 @@ ALTER TABLE ONLY reporting.campaign_daily
 
 ALTER TABLE ONLY reporting.shop_daily_kpis
     ADD CONSTRAINT shop_daily_kpis_pkey PRIMARY KEY (shop_id, day);
+
+
+--
+-- Name: shopify_order_coverage shopify_order_coverage_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.shopify_order_coverage
+    ADD CONSTRAINT shopify_order_coverage_pkey PRIMARY KEY (shop_id);
+
+
+--
+-- Name: shopify_report_checks shopify_report_checks_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.shopify_report_checks
+    ADD CONSTRAINT shopify_report_checks_pkey PRIMARY KEY (shop_id);
+
+
+--
+-- Name: shopify_reported_daily shopify_reported_daily_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.shopify_reported_daily
+    ADD CONSTRAINT shopify_reported_daily_pkey PRIMARY KEY (shop_id, day);
 
 
 --
@@ -2786,6 +2959,45 @@ CREATE POLICY shop_members_read ON reporting.shop_daily_kpis FOR SELECT TO authe
 
 
 --
+-- Name: shopify_order_coverage shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.shopify_order_coverage FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: shopify_report_checks shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.shopify_report_checks FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: shopify_reported_daily shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.shopify_reported_daily FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: shopify_order_coverage; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.shopify_order_coverage ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shopify_report_checks; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.shopify_report_checks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shopify_reported_daily; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.shopify_reported_daily ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA app_dashboard; Type: ACL; Schema: -; Owner: -
 --
 
@@ -3225,6 +3437,34 @@ GRANT SELECT ON TABLE reporting.shop_daily_kpis TO authenticated;
 
 
 --
+-- Name: TABLE shopify_order_coverage; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shopify_order_coverage TO authenticated;
+
+
+--
+-- Name: TABLE shopify_reported_daily; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shopify_reported_daily TO authenticated;
+
+
+--
+-- Name: TABLE shopify_provisional_daily; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shopify_provisional_daily TO authenticated;
+
+
+--
+-- Name: TABLE daily_figures; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.daily_figures TO authenticated;
+
+
+--
 -- Name: TABLE daily_revenue; Type: ACL; Schema: reporting; Owner: -
 --
 
@@ -3250,6 +3490,20 @@ GRANT SELECT ON TABLE reporting.pipeline_daily TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.pipeline_summary TO authenticated;
+
+
+--
+-- Name: TABLE shopify_report_checks; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shopify_report_checks TO authenticated;
+
+
+--
+-- Name: TABLE shopify_report_comparison; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shopify_report_comparison TO authenticated;
 
 
 --

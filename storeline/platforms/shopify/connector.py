@@ -7,17 +7,21 @@ then fetch refund details, then prune what the export did not see. INCREMENTAL r
 window is large; deleted orders come from the events feed. Every watermark is a time on
 Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's createdAt), never the
 worker's. Fetch steps record their completion in the job's progress, so a retried job skips
-finished exports and re-polls a running one.
+finished exports and re-polls a running one. Shopify's own report is read beside: a shop without
+order-level data gets its daily figures first (provisional.py), and after the transform the
+touched days are reconciled with it (reconcile.py); neither can fail the sync.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from storeline.core.enums import JobType, Platform
-from storeline.platforms.shopify import load, rollup, transform
+from storeline.platforms.shopify import load, provisional, reconcile, rollup, transform
 from storeline.platforms.shopify.bulk import BulkExporter
 from storeline.platforms.shopify.client import ShopifyClient
 from storeline.platforms.shopify.deletions import Deletion, deleted_orders
@@ -75,7 +79,16 @@ class ShopifySync:
     async def run(self) -> None:
         historical = self.ctx.job.job_type != JobType.INCREMENTAL
         await sync_shop_profile(self.client, self.ctx)  # a new timezone restamps days first
-        watermark = await (self._historical() if historical else self._incremental())
+        # A shop without order-level data shows Shopify's own daily figures while this runs.
+        first = asyncio.create_task(self._first_figures())
+        try:
+            watermark = await (self._historical() if historical else self._incremental())
+        except BaseException:
+            first.cancel()
+            with suppress(BaseException):
+                await first
+            raise
+        await first
         async with self._phase("transform"), self.ctx.fenced() as conn:
             result = await transform.transform(
                 conn, job_id=self.ctx.job.id, shop_id=self.ctx.shop.id
@@ -90,7 +103,17 @@ class ShopifySync:
                     conn, shop_id=self.ctx.shop.id, order_ids=ids, deleted_at=deleted_at
                 )
             await rollup.refresh_rollups(conn, shop_id=self.ctx.shop.id, dates=dates)
+            orders_mark = watermark.get("orders_updated_at")
+            await reconcile.mark_covered(
+                conn, self.ctx.shop.id, parse_time(orders_mark) if orders_mark else None
+            )
+        async with self._phase("reconcile"):  # never fails the sync (reconcile.py)
+            await reconcile.reconcile(self.client, self.ctx, self.settings, dates)
         self.ctx.set_cursor(watermark)
+
+    async def _first_figures(self) -> None:
+        async with self._phase("first_figures"):
+            await provisional.first_figures(self.client, self.ctx, self.settings)
 
     async def _historical(self) -> dict[str, str]:
         # Both operations run on Shopify's side at once (2026-01 allows five per shop); staging

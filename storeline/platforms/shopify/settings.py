@@ -60,6 +60,13 @@ class ShopifySettings(BaseSettings):
     # Staging batch: one fenced transaction (rows + resume point + records_synced) per this many
     # bytes of raw lines (storeline/worker/kit/staging.py).
     staging_batch_bytes: int = Field(default=1 << 20, ge=1)
+    # Shopify's own report (shopifyqlQuery, scope read_reports): after every sync its figures for
+    # the touched days are stored beside ours (reconcile.py); a shop without order-level data
+    # first gets this many days of it, marked provisional (provisional.py; 0: none). One query
+    # asks for at most `report_span_days` days.
+    reconcile: bool = True
+    report_history_days: int = Field(default=731, ge=0)
+    report_span_days: int = Field(default=366, ge=1, le=366)
 
     @field_validator("base_url")
     @classmethod

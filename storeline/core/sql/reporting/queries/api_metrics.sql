@@ -35,10 +35,27 @@ revenue AS (
            coalesce(sum(k.taxes), 0) AS taxes,
            coalesce(sum(k.duties), 0) AS duties,
            coalesce(sum(k.additional_fees), 0) AS additional_fees,
-           coalesce(sum(k.total_sales), 0) AS total_sales
+           coalesce(sum(k.total_sales), 0) AS total_sales,
+           count(k.day) FILTER (WHERE k.provisional)::integer AS provisional_days
     FROM ranges AS r
-    LEFT JOIN reporting.shop_daily_kpis AS k
+    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional).
+    LEFT JOIN reporting.daily_figures AS k
         ON k.shop_id = r.shop_id AND k.day BETWEEN r.day_from AND r.day_to
+    GROUP BY r.shop_id
+),
+report AS (
+    -- Shopify's own report against ours over the range (reporting.shopify_report_comparison),
+    -- and the shop's latest reconciliation (no row: never checked).
+    SELECT r.shop_id,
+           coalesce(min(ch.status), 'pending') AS report_status,
+           min(ch.reason) AS report_reason,
+           min(ch.checked_at) AS report_checked_at,
+           count(c.day) FILTER (WHERE c.agrees)::integer AS report_days_agreeing,
+           count(c.day) FILTER (WHERE NOT c.agrees)::integer AS report_days_disagreeing
+    FROM ranges AS r
+    LEFT JOIN reporting.shopify_report_checks AS ch ON ch.shop_id = r.shop_id
+    LEFT JOIN reporting.shopify_report_comparison AS c
+        ON c.shop_id = r.shop_id AND c.day BETWEEN r.day_from AND r.day_to
     GROUP BY r.shop_id
 ),
 marketing_platforms AS (
@@ -112,7 +129,9 @@ staleness AS (
 )
 SELECT r.shop_id, r.day_from, r.day_to,
        v.orders, v.gross_sales, v.discounts, v.returns, v.net_sales, v.shipping, v.taxes,
-       v.duties, v.additional_fees, v.total_sales,
+       v.duties, v.additional_fees, v.total_sales, v.provisional_days,
+       rc.report_status, rc.report_reason, rc.report_checked_at, rc.report_days_agreeing,
+       rc.report_days_disagreeing,
        -- Over the whole range, not a mean of daily AOVs (same rule as reporting.daily_revenue).
        round((v.gross_sales - v.discounts) / nullif(v.orders, 0), 2) AS aov,
        m.ad_spend,
@@ -125,6 +144,7 @@ SELECT r.shop_id, r.day_from, r.day_to,
        coalesce(st.stale_platforms, '{}') AS stale_platforms
 FROM ranges AS r
 JOIN revenue AS v ON v.shop_id = r.shop_id
+JOIN report AS rc ON rc.shop_id = r.shop_id
 JOIN marketing AS m ON m.shop_id = r.shop_id
 JOIN traffic AS t ON t.shop_id = r.shop_id
 JOIN pipeline AS p ON p.shop_id = r.shop_id
@@ -132,7 +152,9 @@ LEFT JOIN staleness AS st ON st.shop_id = r.shop_id
 
 -- name: metrics_daily
 -- One row per day of the inclusive range ($1 shop, $2 first day, $3 last day), days without a
--- rollup row as zeros. AOV comes from reporting.daily_revenue so the rule lives in one place.
+-- rollup row as zeros. Figures and AOV come from reporting.daily_figures: order-level, or
+-- Shopify's own report marked provisional while the backfill has not covered the day. The
+-- report_* columns compare Shopify's figure with ours (NULL: not verified for that day).
 SELECT d.day,
        coalesce(k.orders, 0) AS orders,
        coalesce(k.gross_sales, 0) AS gross_sales,
@@ -144,10 +166,14 @@ SELECT d.day,
        coalesce(k.duties, 0) AS duties,
        coalesce(k.additional_fees, 0) AS additional_fees,
        coalesce(k.total_sales, 0) AS total_sales,
-       k.aov
+       k.aov,
+       coalesce(k.provisional, false) AS provisional,
+       c.agrees AS report_agrees,
+       c.differences AS report_differences
 FROM generate_series(0, $3::date - $2::date) AS i
 CROSS JOIN LATERAL (SELECT $2::date + i AS day) AS d
-LEFT JOIN reporting.daily_revenue AS k ON k.shop_id = $1::text AND k.day = d.day
+LEFT JOIN reporting.daily_figures AS k ON k.shop_id = $1::text AND k.day = d.day
+LEFT JOIN reporting.shopify_report_comparison AS c ON c.shop_id = $1::text AND c.day = d.day
 ORDER BY d.day
 
 -- name: metrics_recent_orders
