@@ -20,6 +20,7 @@ FIGURES = (
     "shipping",
     "duties",
     "additional_fees",
+    "return_fees",
     "taxes",
     "total_sales",
 )

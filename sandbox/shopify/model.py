@@ -303,6 +303,7 @@ class Agreement:
     reason: AgreementReason
     happened_at: datetime
     sales: tuple[Sale, ...]
+    return_id: int | None = None  # ReturnAgreement.return
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,12 @@ class Return:
     restocking_fee: Decimal
     exchange_line_item_id: int | None
     refund_id: int
+    return_shipping_fee: Decimal = ZERO  # Return.returnShippingFees: kept by the merchant too
+
+    @property
+    def fees(self) -> Decimal:
+        """What the merchant keeps on the return (restocking plus return shipping fees)."""
+        return self.restocking_fee + self.return_shipping_fee
 
 
 @dataclass(frozen=True)

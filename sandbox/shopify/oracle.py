@@ -18,7 +18,7 @@ money; "net of tax" matters only for orders whose prices include tax):
 - taxes: every tax line (lines, shipping, duties, fees) on the day its sale is booked, minus
   refunded taxes on the refund's (or removing edit's) day.
 - duties / additional_fees: charged on the order's day; refunded duties leave on the refund's day.
-- return_fees: restocking fees kept on a return, on the return's day.
+- return_fees: restocking and return shipping fees kept on a return, on the return's day.
 - total_sales = net_sales + shipping + duties + additional_fees + return_fees + taxes. Tips are
   never sales.
 - aov = (gross_sales - discounts) / orders, rounded half-up to the cent (as SQL round() does);
@@ -177,7 +177,7 @@ def _book(order: Order, tz: str, sums: dict[date, Sums], counts: dict[date, int]
     for ret in order.returns:
         target = at(local_day(ret.created_at, tz))
         if target is not None:
-            target["return_fees"] += ret.restocking_fee
+            target["return_fees"] += ret.fees
 
 
 def flagged(world: World, shop: ShopProfile, date_from: date, date_to: date) -> list[str]:

@@ -31,6 +31,7 @@ from sandbox.shopify.model import (
 from sandbox.shopify.mutations import Fate
 
 _GIFT_CARDS = (Decimal(25), Decimal(50), Decimal(100))
+_RETURN_LABEL = Decimal("7.50")
 
 
 def taxes(cat: Catalog, amount: Decimal, included: bool) -> tuple[TaxLine, ...]:
@@ -170,11 +171,14 @@ def event(
     tax = money(li.total_tax / li.quantity)
     net = subtotal - tax if included else subtotal
     fee = money(net * plan.restocking_percent / 100)
+    # A prepaid return label the customer pays for (Return.returnShippingFees, live capture
+    # "return-shipping-fee-recorded": 7.50) on half the plain returns.
+    label = _RETURN_LABEL if plan.event == "return" and plan.pick < 0.5 else ZERO
     rli = RefundLineItem(oid * 100 + 78, li.id, 1, "RETURN", li.original_unit_price, subtotal, tax)
     sales = [_sale(oid * 100 + 83, "RETURN", li, 1, included)]
     new_lines = list(lines)
     new_lines[i] = replace(li, current_quantity=li.current_quantity - 1)
-    back = _money(li, subtotal, tax, included) - fee
+    back = _money(li, subtotal, tax, included) - fee - label
     exchange_id = None
     if plan.event == "exchange":
         variant = cat.variants[(cat.variants.index(_variant(cat, li)) + 1) % len(cat.variants)]
@@ -189,8 +193,8 @@ def event(
     out.lines = tuple(new_lines)
     out.refunds.append(Refund(rid, at, at, at, "Return", (rli,), (), refund_txn(back)))
     out.returns.append(Return(oid * 100 + 87, "R1", at, li.id, 1, plan.restocking_percent, fee,
-                              exchange_id, rid))  # fmt: skip
-    out.agreements.append(Agreement(oid * 100 + 81, "RETURN", at, tuple(sales)))
+                              exchange_id, rid, label))  # fmt: skip
+    out.agreements.append(Agreement(oid * 100 + 81, "RETURN", at, tuple(sales), oid * 100 + 87))
     return out
 
 

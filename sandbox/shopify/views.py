@@ -112,8 +112,11 @@ def order_view(order: model.Order) -> View:
     view["refunds"] = [
         _refund(r, m, lines, shipping, transactions, view, duties) for r in order.refunds
     ]
-    view["agreements"] = [_agreement(a, m, lines) for a in order.agreements]
     view["returns"] = [_return(r, m, lines) for r in order.returns]
+    returns = {r["id"]: r for r in view["returns"]}
+    view["agreements"] = [_agreement(a, m, lines, returns) for a in order.agreements]
+    view["edited"] = any(a.reason == "ORDER_EDIT" for a in order.agreements)
+    view["returnStatus"] = "RETURNED" if order.returns else "NO_RETURN"
     return view
 
 
@@ -145,9 +148,13 @@ def _current_tax_lines(order: model.Order) -> tuple[model.TaxLine, ...]:
     return tuple(model.TaxLine(title, rate, price) for (title, rate), price in sums.items())
 
 
-def _agreement(a: model.Agreement, m: _Money, lines: dict[int, View]) -> View:
+def _agreement(
+    a: model.Agreement, m: _Money, lines: dict[int, View], returns: dict[str, View]
+) -> View:
     typename = "OrderEditAgreement" if a.reason == "ORDER_EDIT" else "ReturnAgreement"
+    extra = {} if a.return_id is None else {"return": returns.get(gid("Return", a.return_id))}
     return {
+        **extra,
         "__typename": typename,
         "id": gid("SalesAgreement", a.id),
         "happenedAt": timestamp(a.happened_at),
@@ -196,6 +203,15 @@ def _return(r: model.Return, m: _Money, lines: dict[int, View]) -> View:
         "createdAt": timestamp(r.created_at),
         "closedAt": timestamp(r.created_at),
         "totalQuantity": r.quantity,
+        "returnShippingFees": [
+            {
+                "__typename": "ReturnShippingFee",
+                "id": gid("ReturnShippingFee", r.id),
+                "amountSet": m.bag(r.return_shipping_fee),
+            }
+        ]
+        if r.return_shipping_fee
+        else [],
         "returnLineItems": [
             {
                 "__typename": "ReturnLineItem",

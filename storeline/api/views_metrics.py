@@ -35,6 +35,8 @@ class Revenue(msgspec.Struct, frozen=True, kw_only=True):
     taxes: Decimal
     duties: Decimal
     additional_fees: Decimal
+    # Restocking and return shipping fees kept on returns (rule 14): part of total sales.
+    return_fees: Decimal
     total_sales: Decimal
     aov: Decimal | None
 

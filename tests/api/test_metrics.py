@@ -26,14 +26,17 @@ MONEY = (
     "taxes",
     "duties",
     "additional_fees",
+    "return_fees",
     "total_sales",
 )
 RANGE = {"from": "2024-03-01", "to": "2024-03-05"}
 
 
 def kpi(orders: int, gross: str, disc: str = "0", ret: str = "0", ship: str = "0", tax: str = "0",
-        duties: str = "0", fees: str = "0") -> dict[str, Any]:  # fmt: skip
-    g, d, r, s, t, du, f = (Decimal(x) for x in (gross, disc, ret, ship, tax, duties, fees))
+        duties: str = "0", fees: str = "0", return_fees: str = "0") -> dict[str, Any]:  # fmt: skip
+    g, d, r, s, t, du, f, rf = (
+        Decimal(x) for x in (gross, disc, ret, ship, tax, duties, fees, return_fees)
+    )
     net = g - d - r
     return {
         "orders": orders,
@@ -45,7 +48,8 @@ def kpi(orders: int, gross: str, disc: str = "0", ret: str = "0", ship: str = "0
         "taxes": t,
         "duties": du,
         "additional_fees": f,
-        "total_sales": net + s + t + du + f,
+        "return_fees": rf,
+        "total_sales": net + s + t + du + f + rf,
     }
 
 
@@ -57,7 +61,7 @@ ROLLUP: dict[str, dict[date, dict[str, Any]]] = {
         date(2024, 2, 29): kpi(7, "700.00"),
         date(2024, 3, 1): kpi(1, "100.00", ship="5.00", tax="8.00"),
         date(2024, 3, 2): kpi(3, "90.06", "9.00", "0", "10.00", "6.48", "1.50", ".25"),
-        date(2024, 3, 4): kpi(0, "0", ret="20.00", ship="-2.00", tax="-1.60"),
+        date(2024, 3, 4): kpi(0, "0", ret="20.00", ship="-2.00", tax="-1.60", return_fees="3.00"),
         date(2024, 3, 5): kpi(4, "120.98", "2.00", tax="9.52"),
         date(2024, 3, 6): kpi(9, "900.00"),
     },
@@ -103,8 +107,9 @@ async def data(tenants: asyncpg.Connection) -> asyncpg.Connection:
     conn = tenants
     await conn.executemany(
         """INSERT INTO reporting.shop_daily_kpis (shop_id, day, orders, gross_sales, discounts,
-           returns, net_sales, shipping, taxes, duties, additional_fees, total_sales)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+           returns, net_sales, shipping, taxes, duties, additional_fees, return_fees,
+           total_sales)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
         [
             (shop, day, k["orders"], *(k[m] for m in MONEY))
             for shop, days in ROLLUP.items()

@@ -34,8 +34,11 @@ query One($id: ID!) { order(id: $id) {
     taxLines { rate priceSet { shopMoney { amount } } }
     duties { taxLines { priceSet { shopMoney { amount } } } } } }
   agreements(first: 5) { nodes { __typename happenedAt reason
+    ... on ReturnAgreement { return { name } }
     sales(first: 5) { nodes { actionType quantity ... on ProductSale { lineItem { id } } } } } }
+  edited returnStatus
   returns(first: 5) { nodes { name status
+    returnShippingFees { amountSet { shopMoney { amount } } }
     returnLineItems(first: 5) { nodes { quantity ... on ReturnLineItem {
       restockingFee { percentage amountSet { shopMoney { amount } } } } } }
     exchangeLineItems(first: 5) { nodes { lineItems { id } } } } }
@@ -160,6 +163,7 @@ def test_a_later_day_edit_changes_current_fields_and_books_on_its_day(
     assert view["totalTaxSet"] != view["currentTotalTaxSet"]
     assert view["currentTaxLines"]
     assert view["refunds"] == []  # an edit creates no refund
+    assert view["edited"] is True
     (agreement,) = view["agreements"]["nodes"]
     assert agreement["__typename"] == "OrderEditAgreement"
     assert agreement["sales"]["nodes"][0]["actionType"] == "RETURN"
@@ -236,7 +240,13 @@ def test_returns_with_restocking_fees_and_exchanges(
     assert fee["percentage"] > 0
     r = with_fee.returns[0]
     assert _booked(world, shop, with_fee, local_day(r.created_at, shop.timezone))[
-        "return_fees"] == r.restocking_fee > 0  # fmt: skip
+        "return_fees"] == r.fees >= r.restocking_fee > 0  # fmt: skip
+    labelled = _first(orders[AURORA], lambda o: any(r.return_shipping_fee for r in o.returns))
+    view = _api(running, shop, labelled)
+    (label,) = view["returns"]["nodes"][0]["returnShippingFees"]
+    assert Decimal(label["amountSet"]["shopMoney"]["amount"]) == Decimal("7.50")
+    assert view["returnStatus"] == "RETURNED"
+    assert view["agreements"]["nodes"][0]["return"]["name"] == labelled.returns[0].name
 
 
 def test_tips_duty_taxes_pending_null_and_foreign_money(

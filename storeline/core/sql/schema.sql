@@ -113,7 +113,7 @@ CREATE FUNCTION auth.uid() RETURNS uuid
 -- Name: shopify_daily_kpis(text, date[]); Type: FUNCTION; Schema: reporting; Owner: -
 --
 
-CREATE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[]) RETURNS TABLE(day date, orders integer, gross_sales numeric, discounts numeric, returns numeric, net_sales numeric, shipping numeric, taxes numeric, duties numeric, additional_fees numeric, total_sales numeric)
+CREATE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[]) RETURNS TABLE(day date, orders integer, gross_sales numeric, discounts numeric, returns numeric, net_sales numeric, shipping numeric, taxes numeric, duties numeric, additional_fees numeric, return_fees numeric, total_sales numeric)
     LANGUAGE sql STABLE
     AS $_$
 WITH live AS (
@@ -125,38 +125,77 @@ WITH live AS (
       AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
                                  WHERE s.id = $1), true)
 ),
+-- Rule 2: a line an agreement sold (its first ORDER sale) belongs to that agreement's day.
+sold AS (
+    SELECT DISTINCT ON (s.line_item_id) s.line_item_id, s.sale_date
+    FROM core_warehouse.order_sales AS s
+    WHERE s.shop_id = $1 AND s.action_type = 'ORDER' AND s.line_item_id IS NOT NULL
+    ORDER BY s.line_item_id, s.happened_at
+),
+booked_lines AS (
+    SELECT l.processed_date AS day, l.incl, li.original_total, li.tax_lines,
+           li.discounted_total, li.total_tax, li.total_discount, li.duties_tax
+    FROM live AS l
+    JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
+    WHERE NOT li.is_gift_card
+      AND NOT EXISTS (SELECT 1 FROM sold AS x WHERE x.line_item_id = li.id)
+    UNION ALL
+    SELECT x.sale_date, o.taxes_included, li.original_total, li.tax_lines,
+           li.discounted_total, li.total_tax, li.total_discount, li.duties_tax
+    FROM sold AS x
+    JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.id = x.line_item_id
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = li.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                WHERE s.id = $1), true)
+    WHERE x.sale_date = ANY ($2) AND NOT li.is_gift_card
+),
 parts AS (
     SELECT l.processed_date AS day, count(*) AS orders, 0::numeric AS gross_sales,
            0::numeric AS discounts, 0::numeric AS returns, 0::numeric AS shipping,
            coalesce(sum(l.fees_tax), 0) AS taxes, coalesce(sum(l.duties), 0) AS duties,
-           coalesce(sum(l.fees), 0) AS additional_fees
+           coalesce(sum(l.fees), 0) AS additional_fees, 0::numeric AS return_fees
     FROM live AS l GROUP BY l.processed_date
     UNION ALL
-    SELECT l.processed_date, 0, sum(g.gross), sum(g.discounts), 0, 0,
-           sum(li.total_tax + li.duties_tax), 0, 0
-    FROM live AS l
-    JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.order_id = l.id
+    SELECT b.day, 0, sum(g.gross), sum(g.discounts), 0, 0, sum(b.total_tax + b.duties_tax), 0,
+           0, 0
+    FROM booked_lines AS b
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN l.incl THEN li.original_total - storeline_private.shopify_tax_contained(
-                                         li.original_total, li.tax_lines)
-                    ELSE li.original_total END AS gross) AS n
+        SELECT CASE WHEN b.incl THEN b.original_total - storeline_private.shopify_tax_contained(
+                                         b.original_total, b.tax_lines)
+                    ELSE b.original_total END AS gross) AS n
     CROSS JOIN LATERAL (
         SELECT n.gross,
-               CASE WHEN l.incl THEN n.gross - (li.discounted_total - li.total_tax)
-                    ELSE li.total_discount END AS discounts) AS g
-    WHERE NOT li.is_gift_card
-    GROUP BY l.processed_date
+               CASE WHEN b.incl THEN n.gross - (b.discounted_total - b.total_tax)
+                    ELSE b.total_discount END AS discounts) AS g
+    GROUP BY b.day
     UNION ALL
     SELECT l.processed_date, 0, 0, 0, 0,
            sum(sl.discounted_price - CASE WHEN l.incl THEN sl.total_tax ELSE 0 END),
-           sum(sl.total_tax), 0, 0
+           sum(sl.total_tax), 0, 0, 0
     FROM live AS l
     JOIN core_warehouse.order_shipping_lines AS sl ON sl.shop_id = $1 AND sl.order_id = l.id
     GROUP BY l.processed_date
     UNION ALL
+    -- Rules 1 and 7: edits on their own day (the order count, the units they took back).
+    SELECT s.sale_date, count(DISTINCT s.agreement_id) FILTER (
+               WHERE s.sale_date <> o.processed_date), 0, 0,
+           coalesce(-sum(s.total_amount - s.total_tax) FILTER (
+               WHERE s.action_type = 'RETURN' AND s.line_type = 'PRODUCT'), 0), 0,
+           coalesce(sum(s.total_tax) FILTER (
+               WHERE s.action_type = 'RETURN' AND s.line_type = 'PRODUCT'), 0), 0, 0, 0
+    FROM core_warehouse.order_sales AS s
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = s.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT c.currency::text FROM app_dashboard.shops AS c
+                                WHERE c.id = $1), true)
+    WHERE s.shop_id = $1 AND s.sale_date = ANY ($2)
+      AND s.agreement_type = 'OrderEditAgreement'
+    GROUP BY s.sale_date
+    UNION ALL
     SELECT r.refund_date, 0, 0, 0,
            sum(rli.subtotal - CASE WHEN o.taxes_included THEN rli.total_tax ELSE 0 END), 0,
-           -sum(rli.total_tax), 0, 0
+           -sum(rli.total_tax), 0, 0, 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
@@ -170,7 +209,7 @@ parts AS (
     UNION ALL
     SELECT r.refund_date, 0, 0, 0, 0,
            -sum(rsl.subtotal - CASE WHEN o.taxes_included THEN rsl.tax ELSE 0 END),
-           -sum(rsl.tax), 0, 0
+           -sum(rsl.tax), 0, 0, 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
@@ -180,27 +219,42 @@ parts AS (
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
     GROUP BY r.refund_date
     UNION ALL
-    SELECT r.refund_date, 0, 0, 0, 0, 0, -sum(r.duties_tax), -sum(r.duties), 0
+    -- Refunded duties and their tax (rules 11, 12); rule 8's order adjustments.
+    SELECT r.refund_date, 0, 0, 0, -sum(r.adjustments), 0,
+           sum(r.adjustments_tax) - sum(r.duties_tax), -sum(r.duties), 0, 0
     FROM core_warehouse.refunds AS r
     JOIN core_warehouse.orders AS o
       ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
      AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
                                 WHERE s.id = $1), true)
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
-      AND (r.duties <> 0 OR r.duties_tax <> 0)
+      AND (r.duties <> 0 OR r.duties_tax <> 0 OR r.adjustments <> 0 OR r.adjustments_tax <> 0)
     GROUP BY r.refund_date
+    UNION ALL
+    -- Rule 14: fees kept on returns.
+    SELECT rt.return_date, 0, 0, 0, 0, 0, 0, 0, 0,
+           sum(rt.restocking_fees + rt.return_shipping_fees)
+    FROM core_warehouse.order_returns AS rt
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = rt.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
+                                WHERE s.id = $1), true)
+    WHERE rt.shop_id = $1 AND rt.return_date = ANY ($2)
+      AND (rt.restocking_fees <> 0 OR rt.return_shipping_fees <> 0)
+    GROUP BY rt.return_date
 ),
 totals AS (
     SELECT p.day, sum(p.orders)::integer AS orders, sum(p.gross_sales) AS gross_sales,
            sum(p.discounts) AS discounts, sum(p.returns) AS returns,
            sum(p.shipping) AS shipping, sum(p.taxes) AS taxes, sum(p.duties) AS duties,
-           sum(p.additional_fees) AS additional_fees
+           sum(p.additional_fees) AS additional_fees, sum(p.return_fees) AS return_fees
     FROM parts AS p GROUP BY p.day
 )
 SELECT t.day, t.orders, t.gross_sales, t.discounts, t.returns,
        t.gross_sales - t.discounts - t.returns, t.shipping, t.taxes, t.duties, t.additional_fees,
+       t.return_fees,
        t.gross_sales - t.discounts - t.returns + t.shipping + t.duties + t.additional_fees
-           + t.taxes
+           + t.return_fees + t.taxes
 FROM totals AS t
 $_$;
 
@@ -658,16 +712,28 @@ BEGIN
     SET refund_date = (r.created_at AT TIME ZONE tz)::date
     WHERE r.shop_id = p_shop_id AND r.refund_date <> (r.created_at AT TIME ZONE tz)::date;
     GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE core_warehouse.order_sales AS s
+    SET sale_date = (s.happened_at AT TIME ZONE tz)::date
+    WHERE s.shop_id = p_shop_id AND s.sale_date <> (s.happened_at AT TIME ZONE tz)::date;
+    UPDATE core_warehouse.order_returns AS rt
+    SET return_date = (rt.booked_at AT TIME ZONE tz)::date
+    WHERE rt.shop_id = p_shop_id AND rt.return_date <> (rt.booked_at AT TIME ZONE tz)::date;
     DELETE FROM reporting.shop_daily_kpis AS k WHERE k.shop_id = p_shop_id;
     INSERT INTO reporting.shop_daily_kpis (
         shop_id, day, orders, gross_sales, discounts, returns, net_sales, shipping, taxes,
-        duties, additional_fees, total_sales, refreshed_at)
+        duties, additional_fees, return_fees, total_sales, refreshed_at)
     SELECT p_shop_id, t.day, t.orders, t.gross_sales, t.discounts, t.returns, t.net_sales,
-           t.shipping, t.taxes, t.duties, t.additional_fees, t.total_sales, pg_catalog.now()
+           t.shipping, t.taxes, t.duties, t.additional_fees, t.return_fees, t.total_sales,
+           pg_catalog.now()
     FROM reporting.shopify_daily_kpis(p_shop_id, ARRAY(
         SELECT o.processed_date FROM core_warehouse.orders AS o WHERE o.shop_id = p_shop_id
         UNION
         SELECT r.refund_date FROM core_warehouse.refunds AS r WHERE r.shop_id = p_shop_id
+        UNION
+        SELECT s.sale_date FROM core_warehouse.order_sales AS s WHERE s.shop_id = p_shop_id
+        UNION
+        SELECT rt.return_date FROM core_warehouse.order_returns AS rt
+        WHERE rt.shop_id = p_shop_id
     )) AS t;
     RETURN moved + n;
 END
@@ -1312,6 +1378,49 @@ CREATE TABLE core_warehouse.order_line_items (
 
 
 --
+-- Name: order_returns; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.order_returns (
+    shop_id text NOT NULL,
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    name text,
+    status text,
+    created_at timestamp with time zone,
+    booked_at timestamp with time zone,
+    return_date date,
+    restocking_fees numeric DEFAULT 0 NOT NULL,
+    return_shipping_fees numeric DEFAULT 0 NOT NULL,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL
+);
+
+
+--
+-- Name: order_sales; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.order_sales (
+    shop_id text NOT NULL,
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    agreement_id bigint NOT NULL,
+    agreement_type text NOT NULL,
+    happened_at timestamp with time zone NOT NULL,
+    sale_date date NOT NULL,
+    action_type text NOT NULL,
+    line_type text,
+    line_item_id bigint,
+    quantity integer,
+    total_amount numeric NOT NULL,
+    total_tax numeric NOT NULL,
+    raw jsonb NOT NULL,
+    sync_job_id bigint NOT NULL
+);
+
+
+--
 -- Name: order_shipping_lines; Type: TABLE; Schema: core_warehouse; Owner: -
 --
 
@@ -1444,7 +1553,9 @@ CREATE TABLE core_warehouse.refunds (
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
     duties numeric DEFAULT 0 NOT NULL,
-    duties_tax numeric DEFAULT 0 NOT NULL
+    duties_tax numeric DEFAULT 0 NOT NULL,
+    adjustments numeric DEFAULT 0 NOT NULL,
+    adjustments_tax numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1525,7 +1636,8 @@ CREATE TABLE reporting.shop_daily_kpis (
     total_sales numeric DEFAULT 0 NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     duties numeric DEFAULT 0 NOT NULL,
-    additional_fees numeric DEFAULT 0 NOT NULL
+    additional_fees numeric DEFAULT 0 NOT NULL,
+    return_fees numeric DEFAULT 0 NOT NULL
 );
 
 
@@ -1603,6 +1715,7 @@ CREATE VIEW reporting.daily_figures WITH (security_invoker='true') AS
     taxes,
     duties,
     additional_fees,
+    return_fees,
     total_sales,
     provisional,
         CASE
@@ -1620,6 +1733,7 @@ CREATE VIEW reporting.daily_figures WITH (security_invoker='true') AS
             k.taxes,
             k.duties,
             k.additional_fees,
+            k.return_fees,
             k.total_sales,
             false AS provisional
            FROM reporting.shop_daily_kpis k
@@ -1638,6 +1752,7 @@ CREATE VIEW reporting.daily_figures WITH (security_invoker='true') AS
             p.taxes,
             COALESCE(p.duties, (0)::numeric) AS "coalesce",
             COALESCE(p.additional_fees, (0)::numeric) AS "coalesce",
+            (0)::numeric AS "numeric",
             p.total_sales,
             true
            FROM reporting.shopify_provisional_daily p) f;
@@ -1664,7 +1779,8 @@ CREATE VIEW reporting.daily_revenue WITH (security_invoker='true') AS
         END AS aov,
     (s.currency)::text AS currency,
     k.duties,
-    k.additional_fees
+    k.additional_fees,
+    k.return_fees
    FROM (reporting.shop_daily_kpis k
      JOIN app_dashboard.shops s ON ((s.id = k.shop_id)));
 
@@ -2176,6 +2292,22 @@ ALTER TABLE ONLY core_warehouse.order_line_items
 
 
 --
+-- Name: order_returns order_returns_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.order_returns
+    ADD CONSTRAINT order_returns_pkey PRIMARY KEY (shop_id, id);
+
+
+--
+-- Name: order_sales order_sales_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.order_sales
+    ADD CONSTRAINT order_sales_pkey PRIMARY KEY (shop_id, id);
+
+
+--
 -- Name: order_shipping_lines order_shipping_lines_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
 --
 
@@ -2421,6 +2553,41 @@ CREATE INDEX customers_shop_job_idx ON core_warehouse.customers USING btree (sho
 --
 
 CREATE INDEX order_line_items_order_idx ON core_warehouse.order_line_items USING btree (shop_id, order_id);
+
+
+--
+-- Name: order_returns_day_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_returns_day_idx ON core_warehouse.order_returns USING btree (shop_id, return_date);
+
+
+--
+-- Name: order_returns_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_returns_order_idx ON core_warehouse.order_returns USING btree (shop_id, order_id);
+
+
+--
+-- Name: order_sales_day_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_sales_day_idx ON core_warehouse.order_sales USING btree (shop_id, sale_date);
+
+
+--
+-- Name: order_sales_line_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_sales_line_idx ON core_warehouse.order_sales USING btree (shop_id, line_item_id);
+
+
+--
+-- Name: order_sales_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_sales_order_idx ON core_warehouse.order_sales USING btree (shop_id, order_id);
 
 
 --
@@ -2785,6 +2952,18 @@ ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY
 ALTER TABLE core_warehouse.order_line_items ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: order_returns; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.order_returns ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_sales; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.order_sales ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: order_shipping_lines; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -2882,6 +3061,20 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FO
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.order_line_items FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: order_returns shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.order_returns FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: order_sales shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.order_sales FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -3371,6 +3564,20 @@ GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticate
 --
 
 GRANT SELECT ON TABLE core_warehouse.order_line_items TO authenticated;
+
+
+--
+-- Name: TABLE order_returns; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.order_returns TO authenticated;
+
+
+--
+-- Name: TABLE order_sales; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.order_sales TO authenticated;
 
 
 --

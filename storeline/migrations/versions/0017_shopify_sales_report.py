@@ -5,19 +5,19 @@ reporting.shopify_report_comparison says per day whether they agree and by how m
 reporting.daily_figures serves Shopify's figures as provisional until order-level data lands.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from storeline.core.migrate import apply_files
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("platforms/shopify/sql/reporting/50_shopify_sales_report.sql")
+    apply_files("platforms/shopify/sql/reporting/60_shopify_sales_report.sql")
 
 
 def downgrade() -> None:

@@ -20,8 +20,11 @@ from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from storeline.core.enums import JobType, Platform
 from storeline.platforms.shopify import load, provisional, reconcile, rollup, transform
+from storeline.platforms.shopify.agreements import agreement_order_ids, agreement_records
 from storeline.platforms.shopify.bulk import BulkExporter
 from storeline.platforms.shopify.client import ShopifyClient
 from storeline.platforms.shopify.deletions import Deletion, deleted_orders
@@ -137,6 +140,8 @@ class ShopifySync:
                 customers = await self.exporter.export("customers", "bulk_customers", "")
             async with self._phase("refunds"):
                 await self._refund_details(fetch, from_staging=staged)
+        async with self._phase("agreements"):
+            await self._agreements()
         return {
             "orders_updated_at": iso(orders.started_at),
             "customers_updated_at": iso(customers.started_at),
@@ -156,6 +161,7 @@ class ShopifySync:
         if used_bulk:
             async with self._refund_fetcher() as fetch:
                 await self._refund_details(fetch, from_staging=True)
+        await self._agreements()
         if events_since is not None:
             self.deletions = await deleted_orders(
                 self.client, self.settings, events_since, self.ctx.check_cancelled
@@ -212,6 +218,15 @@ class ShopifySync:
         count = await self._load(fetch.lines())
         await self._save("refunds", {"done": True, "lines": count})
 
+    async def _agreements(self) -> None:
+        """Load the edits and returns of the staged orders that have them (agreements.py)."""
+        if self._done("agreements"):
+            return
+        ids = agreement_order_ids(self.ctx.connection, self.ctx.job.id)
+        records = agreement_records(self.client, ids, self.ctx.check_cancelled)
+        count = await self._load(_lines(records))
+        await self._save("agreements", {"done": True, "lines": count})
+
     def _refund_fetcher(self) -> RefundPrefetch:
         return RefundPrefetch(self.client, self.settings, self.ctx.check_cancelled)
 
@@ -235,6 +250,11 @@ async def _watched(
     async for line in lines:
         watch(line)
         yield line
+
+
+async def _lines(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    async for record in records:
+        yield orjson.dumps(record)
 
 
 def _since(value: Any, overlap: timedelta) -> datetime | None:

@@ -20,9 +20,10 @@ from storeline.platforms.shopify.documents import document, parse_time
 from storeline.platforms.shopify.records import order_records
 from storeline.platforms.shopify.settings import ShopifySettings
 
-# orders_page.graphql requests ~307 cost points per order (the same fields as the bulk file,
-# both currencies, nested refund details): 3 orders (920) is the largest page under Shopify's
-# 1000-point ceiling for a single query.
+# orders_page.graphql requests ~330 cost points per order (the same fields as the bulk file,
+# both currencies, nested refund details and order adjustments): 3 orders (989 in the sandbox's
+# cost model) is the largest page under Shopify's 1000-point ceiling for a single query. Refunds
+# with more than 4 lines send the rest of the window through bulk (orders_page.graphql).
 PAGE_FIRST_MAX = 3
 
 

@@ -13,6 +13,14 @@ gid of the node owning the connection. Storeline's lines (staging_ingest.shopify
                        "restockType", "subtotalSet", "totalTaxSet", "__parentId": <Refund gid>}
   RefundShippingLine  {"__typename": "RefundShippingLine", "id", "shippingLine": {"id"},
                        "subtotalAmountSet", "taxAmountSet", "__parentId": <Refund gid>}
+  OrderAdjustment     {"__typename": "OrderAdjustment", "id", "reason", "amountSet",
+                       "taxAmountSet", "__parentId": <Refund gid>}
+  Sale                {"__typename": "Sale", "id", "actionType", "lineType", "quantity",
+                       "lineItem": {"id"}, "totalAmount", "totalTaxAmount", "agreement":
+                       {"__typename", "id", "happenedAt"}, "__parentId": <Order gid>}
+  Return              {"__typename": "Return", "id", "name", "status", "createdAt", "closedAt",
+                       "returnLineItems", "returnShippingFees", "agreedAt",
+                       "__parentId": <Order gid>}
   Customer            (bulk_customers.graphql, root lines)
 
 Bulk order files carry Order/LineItem/ShippingLine lines (Shopify refuses connections inside the
@@ -35,6 +43,7 @@ _ORDER_CONNECTIONS = {"lineItems": "LineItem", "shippingLines": "ShippingLine"}
 _REFUND_CONNECTIONS = {
     "refundLineItems": "RefundLineItem",
     "refundShippingLines": "RefundShippingLine",
+    "orderAdjustments": "OrderAdjustment",
 }
 
 

@@ -19,6 +19,7 @@ from storeline.worker.errors import TerminalError
 _CONNECTIONS = {
     "refundLineItems": ("lines", "linesAfter"),
     "refundShippingLines": ("shipping", "shippingAfter"),
+    "orderAdjustments": ("adjustments", "adjustmentsAfter"),
 }
 
 

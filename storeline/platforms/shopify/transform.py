@@ -32,8 +32,18 @@ _STEPS = (
     "shopify_prune_refund_line_items",
     "shopify_upsert_refund_shipping_lines",
     "shopify_prune_refund_shipping_lines",
+    "shopify_refund_adjustments",
+    "shopify_upsert_order_sales",
+    "shopify_prune_order_sales",
+    "shopify_upsert_order_returns",
+    "shopify_prune_order_returns",
 )
-_WITH_TZ = {"shopify_upsert_orders", "shopify_upsert_refunds"}
+_WITH_TZ = {
+    "shopify_upsert_orders",
+    "shopify_upsert_refunds",
+    "shopify_upsert_order_sales",
+    "shopify_upsert_order_returns",
+}
 
 
 class UnknownShop(LookupError):

@@ -132,6 +132,7 @@ def test_every_connection_in_the_paged_query_is_paged_and_reports_more(
         "shippingLines",
         "refundLineItems",
         "refundShippingLines",
+        "orderAdjustments",
     }
     for name, (arguments, reports_more) in seen.items():
         assert "first" in arguments, name
@@ -141,7 +142,7 @@ def test_every_connection_in_the_paged_query_is_paged_and_reports_more(
 def test_refund_children_pages_the_fields_refund_details_selects() -> None:
     details = parse(document("refund_details"))
     children = parse(document("refund_children"))
-    for connection in ("refundLineItems", "refundShippingLines"):
+    for connection in ("refundLineItems", "refundShippingLines", "orderAdjustments"):
         want = _paths(details, "nodes", "...on Order", "refunds", connection, "edges", "node")
         got = _paths(children, "node", "...on Refund", connection, "edges", "node")
         assert got == want

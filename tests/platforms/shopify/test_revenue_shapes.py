@@ -19,39 +19,13 @@ from sandbox.world import World, make_shop
 from tests.platforms.shopify.connector_support import connect_shop, engine, wait_for
 from tests.platforms.shopify.revenue_check import revenue_mismatches
 
-
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 13: {reason}")
-
-
 CASES = [
     pytest.param("tax_included", "EUR", id="tax_included-EUR"),
     pytest.param("tax_included", "AUD", id="tax_included-AUD"),
     pytest.param("gift_cards", "USD", id="gift_cards"),
-    pytest.param(
-        "edits",
-        "USD",
-        marks=_xfail(
-            "an order edit on a later day books its added lines and removed units on the edit's "
-            "day (OrderEditAgreement.happenedAt) and counts as an order there"
-        ),
-    ),
-    pytest.param(
-        "adjustments",
-        "USD",
-        marks=_xfail(
-            "refund money on no refund line (Refund.orderAdjustments: goodwill, discrepancies) is "
-            "a return on the refund's day"
-        ),
-    ),
-    pytest.param(
-        "returns",
-        "USD",
-        marks=_xfail(
-            "exchange items are sales on the return's day and restocking fees are kept as return "
-            "fees (Order.returns, ReturnAgreement)"
-        ),
-    ),
+    pytest.param("edits", "USD", id="edits"),
+    pytest.param("adjustments", "USD", id="adjustments"),
+    pytest.param("returns", "USD", id="returns"),
     pytest.param("duty_taxes", "USD", id="duty_taxes"),
     pytest.param("foreign_money", "USD", id="foreign_money"),
     pytest.param("shipping_refunds", "USD", id="shipping_refunds"),

@@ -35,6 +35,7 @@ revenue AS (
            coalesce(sum(k.taxes), 0) AS taxes,
            coalesce(sum(k.duties), 0) AS duties,
            coalesce(sum(k.additional_fees), 0) AS additional_fees,
+           coalesce(sum(k.return_fees), 0) AS return_fees,
            coalesce(sum(k.total_sales), 0) AS total_sales,
            count(k.day) FILTER (WHERE k.provisional)::integer AS provisional_days
     FROM ranges AS r
@@ -129,7 +130,7 @@ staleness AS (
 )
 SELECT r.shop_id, r.day_from, r.day_to,
        v.orders, v.gross_sales, v.discounts, v.returns, v.net_sales, v.shipping, v.taxes,
-       v.duties, v.additional_fees, v.total_sales, v.provisional_days,
+       v.duties, v.additional_fees, v.return_fees, v.total_sales, v.provisional_days,
        rc.report_status, rc.report_reason, rc.report_checked_at, rc.report_days_agreeing,
        rc.report_days_disagreeing,
        -- Over the whole range, not a mean of daily AOVs (same rule as reporting.daily_revenue).
@@ -165,6 +166,7 @@ SELECT d.day,
        coalesce(k.taxes, 0) AS taxes,
        coalesce(k.duties, 0) AS duties,
        coalesce(k.additional_fees, 0) AS additional_fees,
+       coalesce(k.return_fees, 0) AS return_fees,
        coalesce(k.total_sales, 0) AS total_sales,
        k.aov,
        coalesce(k.provisional, false) AS provisional,

@@ -1,6 +1,6 @@
 -- Shopify's own report against the product's figures, for the sync status route
 -- (storeline/api/routes/sync.py). Runs as `authenticated`: RLS on the reporting tables decides
--- what the caller sees. Tables and views: platforms/shopify/sql/reporting/50_shopify_sales_report.sql.
+-- what the caller sees. Tables and views: platforms/shopify/sql/reporting/60_shopify_sales_report.sql.
 
 -- name: sync_shopify_report
 -- The shop's latest reconciliation ('pending': never checked) and, over every day Shopify's

@@ -13,3 +13,18 @@ WHERE sync_job_id = $1
   AND jsonb_array_length(payload -> 'refunds') > 0
 ORDER BY gid
 LIMIT $3
+
+-- name: shopify_connector_agreement_orders
+-- Keyset page ($2 = last gid of the previous page, '' first) of this job's staged orders that
+-- were edited or have returns (Order.edited, Order.returnStatus): their agreements, sales and
+-- returns are fetched separately (agreements.py, order_agreements.graphql).
+SELECT DISTINCT gid
+FROM staging_ingest.shopify_bulk_rows
+WHERE sync_job_id = $1
+  AND typename = 'Order'
+  AND gid > $2
+  AND payload ? 'createdAt'
+  AND (payload ->> 'edited' = 'true'
+       OR coalesce(payload ->> 'returnStatus', 'NO_RETURN') <> 'NO_RETURN')
+ORDER BY gid
+LIMIT $3

@@ -22,7 +22,10 @@
 --                 duties (Refund.duties) on the refund's day.
 --   additional_fees = Σ the order's additional fees (originalTotalAdditionalFeesSet) on the
 --                 order's day.
---   total_sales = net_sales + shipping + duties + additional_fees + taxes.
+--   return_fees = restocking and return shipping fees kept on returns, on the return's day.
+--   total_sales = net_sales + shipping + duties + additional_fees + return_fees + taxes.
+--   Order edits (rules 1, 2, 7), exchanges (rule 2) and order adjustments (rule 8): see
+--   reporting/50_shopify_order_shapes.sql.
 --   Test orders and deleted orders (and their refunds) never count.
 --   AOV (in reporting.daily_revenue) = (gross_sales − discounts) / orders, half-up cents.
 -- A day with no sales and no returns has no row.
@@ -41,13 +44,14 @@ cleared AS (
 )
 INSERT INTO reporting.shop_daily_kpis AS k (
     shop_id, day, orders, gross_sales, discounts, returns, net_sales, shipping, taxes, duties,
-    additional_fees, total_sales, refreshed_at)
+    additional_fees, return_fees, total_sales, refreshed_at)
 SELECT $1, t.day, t.orders, t.gross_sales, t.discounts, t.returns, t.net_sales, t.shipping,
-       t.taxes, t.duties, t.additional_fees, t.total_sales, now()
+       t.taxes, t.duties, t.additional_fees, t.return_fees, t.total_sales, now()
 FROM totals AS t
 ON CONFLICT (shop_id, day) DO UPDATE SET
     orders = EXCLUDED.orders, gross_sales = EXCLUDED.gross_sales,
     discounts = EXCLUDED.discounts, returns = EXCLUDED.returns, net_sales = EXCLUDED.net_sales,
     shipping = EXCLUDED.shipping, taxes = EXCLUDED.taxes, duties = EXCLUDED.duties,
-    additional_fees = EXCLUDED.additional_fees, total_sales = EXCLUDED.total_sales,
+    additional_fees = EXCLUDED.additional_fees, return_fees = EXCLUDED.return_fees,
+    total_sales = EXCLUDED.total_sales,
     refreshed_at = EXCLUDED.refreshed_at

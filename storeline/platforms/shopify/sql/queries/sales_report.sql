@@ -1,5 +1,5 @@
 -- Shopify's own daily figures (storeline/platforms/shopify/reconcile.py, provisional.py; tables in
--- reporting/50_shopify_sales_report.sql).
+-- reporting/60_shopify_sales_report.sql).
 
 -- name: shopify_store_reported_days
 -- $1 shop, $2 job id, $3 date[] days, then parallel arrays of figures: $4 orders int[],

@@ -38,8 +38,8 @@
 -- refund_date = refund createdAt in the shop's timezone.
 
 -- name: shopify_touched_dates
--- Shop-local days the warehouse currently attributes to the job's orders (their processing day
--- and every refund day). Run before and after the transform: the union is what moved.
+-- Shop-local days the warehouse currently attributes to the job's orders (their processing day,
+-- every refund day, every edit / return agreement day and return day). Run before and after the transform: the union is what moved.
 WITH job_orders AS (
     SELECT DISTINCT s.object_id AS id
     FROM staging_ingest.shopify_bulk_rows AS s
@@ -51,7 +51,15 @@ WHERE o.shop_id = $2
 UNION
 SELECT r.refund_date
 FROM core_warehouse.refunds AS r JOIN job_orders AS j ON r.order_id = j.id
-WHERE r.shop_id = $2;
+WHERE r.shop_id = $2
+UNION
+SELECT x.sale_date
+FROM core_warehouse.order_sales AS x JOIN job_orders AS j ON x.order_id = j.id
+WHERE x.shop_id = $2
+UNION
+SELECT x.return_date
+FROM core_warehouse.order_returns AS x JOIN job_orders AS j ON x.order_id = j.id
+WHERE x.shop_id = $2;
 
 -- name: shopify_upsert_orders
 INSERT INTO core_warehouse.orders AS t (
@@ -330,7 +338,7 @@ detail_lines AS (
     SELECT DISTINCT s.parent_id AS refund_id
     FROM staging_ingest.shopify_bulk_rows AS s
     WHERE s.sync_job_id = $1 AND s.shop_id = $2
-      AND s.typename IN ('RefundLineItem', 'RefundShippingLine')
+      AND s.typename IN ('RefundLineItem', 'RefundShippingLine', 'OrderAdjustment')
 ),
 -- refund_details.graphql leaves totalRefundedSet out (3 cost points a refund, and the bulk
 -- header has it): the best source that has it supplies it.
@@ -493,6 +501,104 @@ USING core_warehouse.refunds AS f
 WHERE f.shop_id = $2 AND f.sync_job_id = $1 AND f.details_sync_job_id = $1
   AND c.shop_id = $2 AND c.refund_id = f.id AND c.sync_job_id <> $1;
 
+-- name: shopify_refund_adjustments
+-- refunds.adjustments / adjustments_tax = Σ Refund.orderAdjustments amountSet / taxAmountSet of
+-- the refunds whose details the job carried (rule 8: refund money on no refund line).
+WITH adj AS (
+    SELECT DISTINCT ON (s.object_id) s.parent_id AS refund_id,
+           coalesce((s.payload -> 'amountSet' -> 'shopMoney' ->> 'amount')::numeric, 0) AS amount,
+           coalesce((s.payload -> 'taxAmountSet' -> 'shopMoney' ->> 'amount')::numeric, 0) AS tax
+    FROM staging_ingest.shopify_bulk_rows AS s
+    WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'OrderAdjustment'
+      AND s.object_id IS NOT NULL
+    ORDER BY s.object_id, s.line_no DESC
+),
+sums AS (
+    SELECT f.id, coalesce(sum(a.amount), 0) AS amount, coalesce(sum(a.tax), 0) AS tax
+    FROM core_warehouse.refunds AS f
+    LEFT JOIN adj AS a ON a.refund_id = f.id
+    WHERE f.shop_id = $2 AND f.sync_job_id = $1 AND f.details_sync_job_id = $1
+    GROUP BY f.id
+)
+UPDATE core_warehouse.refunds AS r SET adjustments = x.amount, adjustments_tax = x.tax
+FROM sums AS x
+WHERE r.shop_id = $2 AND r.id = x.id
+  AND (r.adjustments <> x.amount OR r.adjustments_tax <> x.tax);
+
+-- name: shopify_upsert_order_sales
+-- Sale lines (agreements.py): the ProductSales of the order's edit and return agreements, each
+-- carrying its agreement (id, __typename, happenedAt). sale_date: happenedAt, shop-local.
+INSERT INTO core_warehouse.order_sales AS t (
+    shop_id, id, order_id, agreement_id, agreement_type, happened_at, sale_date, action_type,
+    line_type, line_item_id, quantity, total_amount, total_tax, raw, sync_job_id)
+SELECT DISTINCT ON (s.object_id)
+    $2, s.object_id, s.parent_id, storeline_private.shopify_gid_id(a.agreement ->> 'id'),
+    a.agreement ->> '__typename', a.at, (a.at AT TIME ZONE $3)::date, r."actionType",
+    r."lineType", storeline_private.shopify_gid_id(r."lineItem" ->> 'id'), r.quantity,
+    coalesce((r."totalAmount" -> 'shopMoney' ->> 'amount')::numeric, 0),
+    coalesce((r."totalTaxAmount" -> 'shopMoney' ->> 'amount')::numeric, 0), s.payload, $1
+FROM staging_ingest.shopify_bulk_rows AS s
+JOIN core_warehouse.orders AS o ON o.shop_id = $2 AND o.id = s.parent_id AND o.sync_job_id = $1
+CROSS JOIN LATERAL jsonb_to_record(s.payload) AS r(
+    "actionType" text, "lineType" text, "lineItem" jsonb, quantity integer,
+    "totalAmount" jsonb, "totalTaxAmount" jsonb)
+CROSS JOIN LATERAL (
+    SELECT s.payload -> 'agreement' AS agreement,
+           (s.payload -> 'agreement' ->> 'happenedAt')::timestamptz AS at) AS a
+WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'Sale'
+  AND s.object_id IS NOT NULL AND a.at IS NOT NULL AND r."actionType" IS NOT NULL
+ORDER BY s.object_id, s.line_no DESC
+ON CONFLICT (shop_id, id) DO UPDATE SET
+    order_id = EXCLUDED.order_id, agreement_id = EXCLUDED.agreement_id,
+    agreement_type = EXCLUDED.agreement_type, happened_at = EXCLUDED.happened_at,
+    sale_date = EXCLUDED.sale_date, action_type = EXCLUDED.action_type,
+    line_type = EXCLUDED.line_type, line_item_id = EXCLUDED.line_item_id,
+    quantity = EXCLUDED.quantity, total_amount = EXCLUDED.total_amount,
+    total_tax = EXCLUDED.total_tax, raw = EXCLUDED.raw, sync_job_id = EXCLUDED.sync_job_id;
+
+-- name: shopify_prune_order_sales
+-- A job carries every agreement of the edited and returned orders it writes (agreements.py),
+-- so sales of its orders it did not carry are gone.
+DELETE FROM core_warehouse.order_sales AS c
+USING core_warehouse.orders AS o
+WHERE o.shop_id = $2 AND o.sync_job_id = $1
+  AND c.shop_id = $2 AND c.order_id = o.id AND c.sync_job_id <> $1;
+
+-- name: shopify_upsert_order_returns
+-- Return lines (agreements.py): fees kept = Σ returnLineItems.restockingFee + Σ
+-- returnShippingFees; booked_at = agreedAt (the earliest ReturnAgreement naming the return).
+INSERT INTO core_warehouse.order_returns AS t (
+    shop_id, id, order_id, name, status, created_at, booked_at, return_date, restocking_fees,
+    return_shipping_fees, raw, sync_job_id)
+SELECT DISTINCT ON (s.object_id)
+    $2, s.object_id, s.parent_id, r.name, r.status, r."createdAt", r."agreedAt",
+    (r."agreedAt" AT TIME ZONE $3)::date,
+    (SELECT coalesce(sum((e -> 'restockingFee' -> 'amountSet' -> 'shopMoney' ->> 'amount')
+                         ::numeric), 0)
+     FROM jsonb_array_elements(storeline_private.shopify_nodes(r."returnLineItems")) AS e),
+    (SELECT coalesce(sum((f -> 'amountSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
+     FROM jsonb_array_elements(coalesce(r."returnShippingFees", '[]')) AS f),
+    s.payload, $1
+FROM staging_ingest.shopify_bulk_rows AS s
+JOIN core_warehouse.orders AS o ON o.shop_id = $2 AND o.id = s.parent_id AND o.sync_job_id = $1
+CROSS JOIN LATERAL jsonb_to_record(s.payload) AS r(
+    name text, status text, "createdAt" timestamptz, "agreedAt" timestamptz,
+    "returnLineItems" jsonb, "returnShippingFees" jsonb)
+WHERE s.sync_job_id = $1 AND s.shop_id = $2 AND s.typename = 'Return' AND s.object_id IS NOT NULL
+ORDER BY s.object_id, s.line_no DESC
+ON CONFLICT (shop_id, id) DO UPDATE SET
+    order_id = EXCLUDED.order_id, name = EXCLUDED.name, status = EXCLUDED.status,
+    created_at = EXCLUDED.created_at, booked_at = EXCLUDED.booked_at,
+    return_date = EXCLUDED.return_date, restocking_fees = EXCLUDED.restocking_fees,
+    return_shipping_fees = EXCLUDED.return_shipping_fees, raw = EXCLUDED.raw,
+    sync_job_id = EXCLUDED.sync_job_id;
+
+-- name: shopify_prune_order_returns
+DELETE FROM core_warehouse.order_returns AS c
+USING core_warehouse.orders AS o
+WHERE o.shop_id = $2 AND o.sync_job_id = $1
+  AND c.shop_id = $2 AND c.order_id = o.id AND c.sync_job_id <> $1;
+
 -- name: shopify_upsert_customers
 INSERT INTO core_warehouse.customers AS t (
     shop_id, id, first_name, last_name, email, state, tags, number_of_orders, amount_spent,
@@ -539,7 +645,13 @@ WITH hit AS (
 SELECT processed_date AS day FROM hit
 UNION
 SELECT r.refund_date FROM core_warehouse.refunds AS r JOIN hit ON r.order_id = hit.id
-WHERE r.shop_id = $1;
+WHERE r.shop_id = $1
+UNION
+SELECT x.sale_date FROM core_warehouse.order_sales AS x JOIN hit ON x.order_id = hit.id
+WHERE x.shop_id = $1
+UNION
+SELECT x.return_date FROM core_warehouse.order_returns AS x JOIN hit ON x.order_id = hit.id
+WHERE x.shop_id = $1;
 
 -- name: shopify_prune_unseen_orders
 -- HISTORICAL_REBUILD: the shop's orders the rebuild job did not carry no longer exist in
@@ -576,10 +688,24 @@ gone_refund_lines AS (
 gone_refund_shipping AS (
     DELETE FROM core_warehouse.refund_shipping_lines AS c USING gone
     WHERE c.shop_id = $1 AND c.order_id = gone.id
+),
+gone_sales AS (
+    DELETE FROM core_warehouse.order_sales AS c USING gone
+    WHERE c.shop_id = $1 AND c.order_id = gone.id
+    RETURNING c.sale_date
+),
+gone_returns AS (
+    DELETE FROM core_warehouse.order_returns AS c USING gone
+    WHERE c.shop_id = $1 AND c.order_id = gone.id
+    RETURNING c.return_date
 )
 SELECT processed_date AS day FROM gone
 UNION
-SELECT refund_date FROM gone_refunds;
+SELECT refund_date FROM gone_refunds
+UNION
+SELECT sale_date FROM gone_sales
+UNION
+SELECT return_date FROM gone_returns;
 
 -- name: shopify_prune_unseen_customers
 -- Only when the rebuild carried customers at all (customers come from their own bulk query).

@@ -75,7 +75,7 @@ SELECT f.*,
        CASE WHEN f.orders > 0 THEN round((f.gross_sales - f.discounts) / f.orders, 2) END AS aov
 FROM (
     SELECT k.shop_id, k.day, k.orders, k.gross_sales, k.discounts, k.returns, k.net_sales,
-           k.shipping, k.taxes, k.duties, k.additional_fees, k.total_sales,
+           k.shipping, k.taxes, k.duties, k.additional_fees, k.return_fees, k.total_sales,
            false AS provisional
     FROM reporting.shop_daily_kpis AS k
     WHERE NOT EXISTS (
@@ -84,7 +84,7 @@ FROM (
     UNION ALL
     SELECT p.shop_id, p.day, p.orders, p.gross_sales, p.discounts, p.returns, p.net_sales,
            p.shipping, p.taxes, coalesce(p.duties, 0), coalesce(p.additional_fees, 0),
-           p.total_sales, true
+           0::numeric, p.total_sales, true
     FROM reporting.shopify_provisional_daily AS p
 ) AS f;
 
