@@ -18,10 +18,10 @@ depends_on = None
 def upgrade() -> None:
     apply_files(
         "core/sql/app_dashboard/96_staging_retention.sql",
-        "platforms/shopify/sql/staging_ingest/20_retention.sql",
-        "platforms/meta/sql/50_retention.sql",
-        "platforms/ga4/sql/30_retention.sql",
-        "platforms/hubspot/sql/40_retention.sql",
+        "platforms/shopify/sql/staging_ingest/90_retention.sql",
+        "platforms/meta/sql/90_retention.sql",
+        "platforms/ga4/sql/90_retention.sql",
+        "platforms/hubspot/sql/90_retention.sql",
     )
 
 
