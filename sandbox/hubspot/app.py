@@ -6,6 +6,7 @@ Routes (base URL from `sandbox.server.start(world, ["hubspot"]).urls["hubspot"]`
   GET  /crm/v3/objects/{type}/{id}                          properties, archived, associations
   POST /crm/v3/objects/{type}/search                        filterGroups, sorts, limit<=200, after
   GET  /crm/v3/pipelines/deals                              pipelines with ordered stages
+  GET  /account-info/v3/details                             company currency, time zone
   POST /oauth/v1/token                                      refresh_token grant (form body)
 Faults (platform "hubspot", keyed by shop id): throttle (429 + Retry-After, params retry_after,
 policy, shape: grouped | plain | categorised), server_error (params status), slow (params
@@ -16,14 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
 
 from sandbox.faults import Fault, FaultKind
 from sandbox.hubspot import records
-from sandbox.hubspot.catalog import KINDS
+from sandbox.hubspot.catalog import EXTRA_CURRENCIES, KINDS
 from sandbox.hubspot.errors import (
     AUTH_MISSING,
     Correlator,
@@ -209,6 +212,26 @@ class HubSpotService:
         return out
 
 
+def account_details(world: World, shop: ShopProfile) -> dict[str, Any]:
+    """The portal's settings (`GET /account-info/v3/details`): its company currency is the
+    shop's; a multi-currency portal lists its additional currencies."""
+    extra = EXTRA_CURRENCIES.get(shop.currency)
+    offset = world.now().astimezone(ZoneInfo(shop.timezone)).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign, hours = "-" if minutes < 0 else "+", divmod(abs(minutes), 60)
+    return {
+        "portalId": int(shop.hubspot_portal_id),
+        "accountType": "STANDARD",
+        "timeZone": shop.timezone,
+        "companyCurrency": shop.currency,
+        "additionalCurrencies": [extra[0]] if extra else [],
+        "utcOffset": f"{sign}{hours[0]:02d}:{hours[1]:02d}",
+        "utcOffsetMilliseconds": minutes * 60_000,
+        "uiDomain": "app.hubspot.com",
+        "dataHostingLocation": "na1",
+    }
+
+
 def _kind(object_type: str) -> str:
     if object_type not in KINDS:
         raise HubSpotError(
@@ -269,6 +292,10 @@ def create_app(world: World) -> Litestar:
 
         return await service.handle(request, False, work)
 
+    @get("/account-info/v3/details")
+    async def account(request: Request[Any, Any, Any]) -> Response[Any]:
+        return await service.handle(request, False, lambda shop: account_details(world, shop))
+
     @post("/oauth/v1/token", status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[Any]:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -283,5 +310,7 @@ def create_app(world: World) -> Litestar:
             return Response(body, status_code=400, media_type="application/json")
 
     return Litestar(
-        [list_objects, get_object, search, pipelines, token], openapi_config=None, debug=False
+        [list_objects, get_object, search, pipelines, account, token],
+        openapi_config=None,
+        debug=False,
     )

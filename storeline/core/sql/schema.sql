@@ -467,6 +467,22 @@ $$;
 
 
 --
+-- Name: hubspot_shop_amount(numeric, text, text, numeric, text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_shop_amount(amount numeric, currency text, company_currency text, amount_in_company_currency numeric, shop_currency text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN coalesce(currency, company_currency) = shop_currency THEN coalesce(amount, 0)
+        WHEN company_currency = shop_currency
+             AND (amount IS NULL OR amount_in_company_currency IS NOT NULL)
+            THEN coalesce(amount_in_company_currency, 0)
+    END
+$$;
+
+
+--
 -- Name: job_type_strength(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -1027,7 +1043,9 @@ CREATE TABLE core_warehouse.crm_deals (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    company_currency text,
+    amount_in_company_currency numeric
 );
 
 
@@ -1475,11 +1493,10 @@ CREATE VIEW reporting.marketing_daily WITH (security_invoker='true') AS
 CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
  WITH deals AS (
          SELECT d.shop_id,
-            d.amount,
             d.created_at,
             d.close_date,
             s.timezone,
-            (d.currency = (s.currency)::text) AS in_shop_currency,
+            storeline_private.hubspot_shop_amount(d.amount, d.currency, d.company_currency, d.amount_in_company_currency, (s.currency)::text) AS shop_amount,
             COALESCE(st.is_closed, d.is_closed_won, false) AS is_closed,
             COALESCE(st.is_won, d.is_closed_won, false) AS is_won
            FROM ((core_warehouse.crm_deals d
@@ -1502,10 +1519,10 @@ CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
             (deals.is_won)::integer AS is_won,
             ((NOT deals.is_won))::integer AS int4,
                 CASE
-                    WHEN (deals.is_won AND deals.in_shop_currency) THEN COALESCE(deals.amount, (0)::numeric)
+                    WHEN deals.is_won THEN COALESCE(deals.shop_amount, (0)::numeric)
                     ELSE (0)::numeric
                 END AS "case",
-            ((deals.is_won AND (deals.in_shop_currency IS NOT TRUE)))::integer AS int4
+            ((deals.is_won AND (deals.shop_amount IS NULL)))::integer AS int4
            FROM deals
           WHERE (deals.is_closed AND (deals.close_date IS NOT NULL))
         )
@@ -1526,6 +1543,17 @@ CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
 --
 
 CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
+ WITH deals AS (
+         SELECT d_1.shop_id,
+            d_1.pipeline_id,
+            d_1.stage_id,
+            d_1.deal_id,
+            COALESCE(d_1.currency, d_1.company_currency) AS currency,
+            storeline_private.hubspot_shop_amount(d_1.amount, d_1.currency, d_1.company_currency, d_1.amount_in_company_currency, (s_1.currency)::text) AS shop_amount
+           FROM (core_warehouse.crm_deals d_1
+             JOIN app_dashboard.shops s_1 ON ((s_1.id = d_1.shop_id)))
+          WHERE (NOT d_1.archived)
+        )
  SELECT st.shop_id,
     st.pipeline_id,
     st.pipeline_label,
@@ -1535,12 +1563,13 @@ CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
     st.probability,
     (s.currency)::text AS currency,
     count(d.deal_id) AS open_deals,
-    COALESCE(sum(COALESCE(d.amount, (0)::numeric)) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS open_amount,
-    COALESCE(sum((COALESCE(d.amount, (0)::numeric) * COALESCE(st.probability, (0)::numeric))) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS weighted_amount,
-    count(d.deal_id) FILTER (WHERE (d.currency IS DISTINCT FROM (s.currency)::text)) AS other_currency_deals
+    COALESCE(sum(d.shop_amount), (0)::numeric) AS open_amount,
+    COALESCE(sum((d.shop_amount * COALESCE(st.probability, (0)::numeric))), (0)::numeric) AS weighted_amount,
+    count(d.deal_id) FILTER (WHERE (d.shop_amount IS NULL)) AS other_currency_deals,
+    count(d.deal_id) FILTER (WHERE ((d.shop_amount IS NOT NULL) AND (d.currency IS DISTINCT FROM (s.currency)::text))) AS converted_deals
    FROM ((core_warehouse.crm_pipeline_stages st
      JOIN app_dashboard.shops s ON ((s.id = st.shop_id)))
-     LEFT JOIN core_warehouse.crm_deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id) AND (NOT d.archived))))
+     LEFT JOIN deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id))))
   WHERE ((NOT st.is_closed) AND (NOT st.archived))
   GROUP BY st.shop_id, st.pipeline_id, st.pipeline_label, st.stage_id, st.stage_label, st.stage_order, st.probability, s.currency;
 

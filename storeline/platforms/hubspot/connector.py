@@ -109,7 +109,8 @@ class HubSpotSync:
         self.plans: dict[str, KindPlan] = {}
 
     async def pipelines(self) -> None:
-        """Pipelines and stages are a handful of rows: re-read by every job (and attempt)."""
+        """Pipelines, stages and the portal's company currency are a handful of rows: re-read by
+        every job (and attempt)."""
         await self.writer.copy(objects.pipelines(self.client))
 
     async def kind(self, kind: Kind) -> None:
@@ -171,6 +172,7 @@ class HubSpotSync:
             await conn.execute(q["hubspot_upsert_stages"], shop, job)
             for name in self.plans:
                 await conn.execute(q[f"hubspot_upsert_{name}"], shop, job)
+            await conn.execute(q["hubspot_company_currency"], shop, job)
         watermark = {
             name: KindCursor(modified=plan.mark).model_dump(mode="json")
             for name, plan in self.plans.items()

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from storeline.platforms.hubspot.client import HubSpotClient, NotFound
+from storeline.worker.errors import CredentialError
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ KINDS: dict[str, Kind] = {
             "amount", "deal_currency_code", "pipeline", "dealstage", "closedate", "createdate",
             "hs_lastmodifieddate", "hubspot_owner_id", "hs_is_closed_won", "hs_is_closed",
             "hs_deal_stage_probability", "dealname", "dealtype", "renewal_date",
+            "amount_in_home_currency",
         ),
         ("contacts", "companies"),
     ),
@@ -135,7 +137,16 @@ async def newest(client: HubSpotClient, kind: Kind) -> datetime | None:
 
 
 async def pipelines(client: HubSpotClient) -> AsyncIterator[bytes]:
+    """The deal pipelines, then the portal's account details: its company currency is the
+    currency of every deal without `deal_currency_code` (single-currency portals set none)."""
     page = await client.get("/crm/v3/pipelines/deals")
     for pipeline in page.get("results") or []:
         if isinstance(pipeline, dict):
             yield orjson.dumps({"kind": "pipelines", "source": "list", "object": pipeline})
+    try:
+        account = await client.get("/account-info/v3/details")
+    except CredentialError as err:
+        if err.code != "hubspot_permission":
+            raise
+        return  # no access to the details: deals without a currency stay flagged
+    yield orjson.dumps({"kind": "account", "source": "list", "object": account})

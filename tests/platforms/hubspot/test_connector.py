@@ -64,7 +64,11 @@ async def test_backfill_equals_the_sandbox_and_its_oracle(
             "count(*) FILTER (WHERE amount IS NULL) AS no_amount, "
             "count(*) FILTER (WHERE close_date IS NULL) AS no_close, "
             "count(*) FILTER (WHERE cardinality(company_ids) > 0) AS linked, "
-            "count(*) FILTER (WHERE renewal_date IS NOT NULL) AS renewals "
+            "count(*) FILTER (WHERE renewal_date IS NOT NULL) AS renewals, "
+            # kiri-surf's portal is multi-currency: USD deals beside its AUD company currency,
+            # counted through HubSpot's conversion (the oracle sums amount_in_home_currency).
+            "count(*) FILTER (WHERE currency <> company_currency "
+            "                 AND amount_in_company_currency IS NOT NULL) AS converted "
             "FROM core_warehouse.crm_deals"
         )
         stages = await conn.fetch(

@@ -50,7 +50,7 @@ WITH latest AS (
 INSERT INTO core_warehouse.crm_deals AS t (
     shop_id, deal_id, deal_name, pipeline_id, stage_id, amount, currency, close_date, owner_id,
     is_closed_won, stage_probability, deal_type, renewal_date, contact_ids, company_ids,
-    created_at, updated_at, archived, archived_at, raw, sync_job_id)
+    created_at, updated_at, archived, archived_at, raw, sync_job_id, amount_in_company_currency)
 SELECT $1, o ->> 'id', p ->> 'dealname', p ->> 'pipeline', p ->> 'dealstage',
        storeline_private.hubspot_number(p ->> 'amount'), nullif(p ->> 'deal_currency_code', ''),
        storeline_private.hubspot_datetime(p ->> 'closedate'), nullif(p ->> 'hubspot_owner_id', ''),
@@ -60,7 +60,8 @@ SELECT $1, o ->> 'id', p ->> 'dealname', p ->> 'pipeline', p ->> 'dealstage',
        CASE WHEN source <> 'search' THEN storeline_private.hubspot_links(o, 'contacts') END,
        CASE WHEN source <> 'search' THEN storeline_private.hubspot_links(o, 'companies') END,
        (o ->> 'createdAt')::timestamptz, (o ->> 'updatedAt')::timestamptz,
-       coalesce((o ->> 'archived')::boolean, false), (o ->> 'archivedAt')::timestamptz, o, $2
+       coalesce((o ->> 'archived')::boolean, false), (o ->> 'archivedAt')::timestamptz, o, $2,
+       storeline_private.hubspot_number(p ->> 'amount_in_home_currency')
 FROM latest CROSS JOIN LATERAL (SELECT o -> 'properties' AS p) AS x
 ON CONFLICT (shop_id, deal_id) DO UPDATE SET
     deal_name = excluded.deal_name, pipeline_id = excluded.pipeline_id,
@@ -73,8 +74,24 @@ ON CONFLICT (shop_id, deal_id) DO UPDATE SET
     company_ids = coalesce(excluded.company_ids, t.company_ids),
     created_at = excluded.created_at, updated_at = excluded.updated_at,
     archived = excluded.archived, archived_at = excluded.archived_at, raw = excluded.raw,
+    amount_in_company_currency = excluded.amount_in_company_currency,
     sync_job_id = excluded.sync_job_id, loaded_at = now()
 WHERE excluded.updated_at >= t.updated_at
+
+-- name: hubspot_company_currency
+-- The portal's company currency from this job's account details ($1 shop, $2 job) on every
+-- deal of the shop: it is the currency of a deal without deal_currency_code, and what
+-- amount_in_company_currency is in. Nothing changes when the job could not read the details.
+WITH account AS (
+    SELECT nullif(payload -> 'object' ->> 'companyCurrency', '') AS currency
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'account'
+    ORDER BY line_no DESC
+    LIMIT 1
+)
+UPDATE core_warehouse.crm_deals AS d SET company_currency = a.currency
+FROM account AS a
+WHERE d.shop_id = $1 AND a.currency IS NOT NULL AND d.company_currency IS DISTINCT FROM a.currency
 
 -- name: hubspot_upsert_contacts
 WITH latest AS (
