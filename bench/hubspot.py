@@ -58,7 +58,7 @@ TABLES = {"deals": "crm_deals", "contacts": "crm_contacts", "companies": "crm_co
 def _world(deals: int, contacts: int) -> Any:
     """The portal sized for `deals` and `contacts` (sandbox/hubspot/catalog.py's rates)."""
     from sandbox.hubspot import catalog  # the bench knows the sandbox; the product never does
-    from sandbox.hubspot.records import exists_count
+    from sandbox.hubspot.generate import Volume, start_of
     from sandbox.world import World
 
     world = World.build(size="bench")
@@ -66,9 +66,10 @@ def _world(deals: int, contacts: int) -> Any:
     per_order = catalog.KINDS["deals"].per_order * contacts / deals
     catalog.KINDS["contacts"] = dataclasses.replace(catalog.KINDS["contacts"], per_order=per_order)
     per_day = deals / (catalog.KINDS["deals"].per_order * shop.history_days)
-    for _ in range(2):  # weekdays and jitter: rescale once on the count it gave
+    for _ in range(2):  # weekdays and jitter: rescale on the count a size gives (uncached)
         sized = dataclasses.replace(shop, orders_per_day=per_day)
-        per_day *= deals / max(exists_count(world, sized, "deals"), 1)
+        made = Volume(world.seed, sized, "deals", start_of(world, sized)).count_by(world.now())
+        per_day *= deals / max(made, 1)
     world.shops = {SHOP_ID: dataclasses.replace(shop, orders_per_day=per_day)}
     return world
 

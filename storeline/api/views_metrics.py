@@ -19,8 +19,39 @@ def _decimals(value: Any) -> dict[str, Decimal] | None:
 
 
 class Pipeline(msgspec.Struct, frozen=True, kw_only=True):
+    """HubSpot (docs/metrics.md): the open pipeline now, and deals over the range by their
+    shop-local days. Money in the shop's currency (deals HubSpot converted to it included);
+    deals in a currency that cannot be are counted in the `*_other_currency_deals` flags."""
+
+    open_deals: int
+    open_amount: Decimal
+    weighted_open_amount: Decimal  # Σ amount x the stage's probability
     open_by_stage: dict[str, Decimal]
+    weighted_by_stage: dict[str, Decimal]
+    open_other_currency_deals: int
+    deals_created: int
+    deals_won: int
+    deals_lost: int
     won_amount: Decimal | None
+    won_other_currency_deals: int
+    win_rate: Decimal | None  # won / (won + lost) over the range; None when none closed
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Pipeline:
+        return cls(
+            open_deals=row["open_deals"] or 0,
+            open_amount=row["open_amount"] or Decimal(0),
+            weighted_open_amount=row["weighted_open_amount"] or Decimal(0),
+            open_by_stage=_decimals(row["open_by_stage"]) or {},
+            weighted_by_stage=_decimals(row["weighted_by_stage"]) or {},
+            open_other_currency_deals=row["open_other_currency_deals"] or 0,
+            deals_created=row["deals_created"],
+            deals_won=row["deals_won"],
+            deals_lost=row["deals_lost"],
+            won_amount=row["won_amount"],
+            won_other_currency_deals=row["won_other_currency_deals"],
+            win_rate=row["win_rate"],
+        )
 
 
 class Revenue(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,10 +95,7 @@ class Kpis(Revenue, frozen=True, kw_only=True):
     def from_row(cls, row: asyncpg.Record) -> Kpis:
         pipeline = None
         if row["open_by_stage"] is not None or row["won_amount"] is not None:
-            pipeline = Pipeline(
-                open_by_stage=_decimals(row["open_by_stage"]) or {},
-                won_amount=row["won_amount"],
-            )
+            pipeline = Pipeline.from_row(row)
         return cls(
             **Revenue.figures(row),
             ad_spend=row["ad_spend"],

@@ -82,19 +82,34 @@ traffic AS (
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
-    -- HubSpot: open amount per open stage id now, and the amount won over the range (by the
-    -- deals' shop-local close day), both in the shop's currency only (reporting.pipeline_*
-    -- flag the others). NULL for a shop whose pipelines were never synced.
-    SELECT r.shop_id, o.open_by_stage,
-           CASE WHEN o.open_by_stage IS NOT NULL THEN coalesce(w.won_amount, 0) END AS won_amount
+    -- HubSpot: the open pipeline now (per open stage id and in all: amount, and amount weighted
+    -- by the stage's probability, rounded to the cent), and over the range (by the deals'
+    -- shop-local days) deals created, won and lost, the amount won and the win rate, won over
+    -- won + lost (never a mean of daily rates). Money is in the shop's currency only, deals
+    -- HubSpot converted to it included; the others are counted as flagged, never summed.
+    -- NULL for a shop whose pipelines were never synced.
+    SELECT r.shop_id, o.open_by_stage, o.weighted_by_stage, o.open_deals, o.open_amount,
+           o.weighted_open_amount, o.open_other_currency_deals,
+           CASE WHEN o.open_by_stage IS NOT NULL THEN coalesce(w.won_amount, 0) END AS won_amount,
+           coalesce(w.deals_created, 0) AS deals_created, coalesce(w.deals_won, 0) AS deals_won,
+           coalesce(w.deals_lost, 0) AS deals_lost,
+           coalesce(w.won_other_currency_deals, 0) AS won_other_currency_deals,
+           round(w.deals_won::numeric / nullif(w.deals_won + w.deals_lost, 0), 4) AS win_rate
     FROM ranges AS r
     LEFT JOIN LATERAL (
-        SELECT jsonb_object_agg(p.stage_id, p.open_amount::text) AS open_by_stage
+        SELECT jsonb_object_agg(p.stage_id, p.open_amount::text) AS open_by_stage,
+               jsonb_object_agg(p.stage_id, round(p.weighted_amount, 2)::text)
+                   AS weighted_by_stage,
+               sum(p.open_deals)::integer AS open_deals, sum(p.open_amount) AS open_amount,
+               round(sum(p.weighted_amount), 2) AS weighted_open_amount,
+               sum(p.other_currency_deals)::integer AS open_other_currency_deals
         FROM reporting.pipeline_summary AS p
         WHERE p.shop_id = r.shop_id
     ) AS o ON true
     LEFT JOIN LATERAL (
-        SELECT sum(d.won_amount) AS won_amount
+        SELECT sum(d.won_amount) AS won_amount, sum(d.deals_created)::integer AS deals_created,
+               sum(d.deals_won)::integer AS deals_won, sum(d.deals_lost)::integer AS deals_lost,
+               sum(d.won_other_currency)::integer AS won_other_currency_deals
         FROM reporting.pipeline_daily AS d
         WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.day_from AND r.day_to
     ) AS w ON true
@@ -120,7 +135,9 @@ SELECT r.shop_id, r.day_from, r.day_to,
        m.roas,
        t.sessions, t.users, t.avg_daily_users, t.new_users, t.engagement_rate,
        t.conversion_rate, t.revenue_per_session, t.traffic_timezone_matches_shop,
-       p.open_by_stage, p.won_amount,
+       p.open_by_stage, p.weighted_by_stage, p.open_deals, p.open_amount, p.weighted_open_amount,
+       p.open_other_currency_deals, p.won_amount, p.deals_created, p.deals_won, p.deals_lost,
+       p.won_other_currency_deals, p.win_rate,
        st.max_stale_minutes,
        coalesce(st.stale_platforms, '{}') AS stale_platforms
 FROM ranges AS r
