@@ -203,3 +203,24 @@ def test_deal_currency_is_unset_on_a_single_currency_portal_and_converted_on_a_m
             break
     assert set(found) == {"AUD", "USD"}
     assert 0 < found["USD"] < found["AUD"]
+
+
+def test_associations_batch_read_answers_207_for_inputs_without_any(portal: Portal) -> None:
+    """v4 batch read: each input's associated ids as numbers; an input with none (here an id
+    the portal never issued) is in `errors` and the whole answer is 207 Multi-Status."""
+    deals = portal.get("/crm/v3/objects/deals", limit=20, associations="contacts").json()["results"]
+    ids = [d["id"] for d in deals]
+    body = {"inputs": [{"id": i} for i in [*ids, "20999999999"]]}
+    r = portal.http.post("/crm/v4/associations/deals/contacts/batch/read", json=body)
+    assert r.status_code == 207
+    got = {
+        x["from"]["id"]: sorted(str(t["toObjectId"]) for t in x["to"]) for x in r.json()["results"]
+    }
+    want = {
+        d["id"]: sorted(a["id"] for a in d["associations"]["contacts"]["results"])
+        for d in deals
+        if d.get("associations", {}).get("contacts")
+    }
+    assert got == want
+    assert "20999999999" in {e["context"]["fromObjectId"][0] for e in r.json()["errors"]}
+    assert all(isinstance(t["toObjectId"], int) for x in r.json()["results"] for t in x["to"])

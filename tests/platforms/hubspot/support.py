@@ -184,14 +184,15 @@ async def pipeline_mismatches(
 
 
 async def link_mismatches(
-    conn: asyncpg.Connection, world: World, shop: ShopProfile, since: datetime
+    conn: asyncpg.Connection, world: World, shop: ShopProfile, after_job: int
 ) -> list[str]:
-    """Deals created after `since`: their stored contacts and companies against the sandbox's."""
+    """Deals written by jobs after `after_job` (new or changed since): their stored contacts and
+    companies against the sandbox's now."""
     rows = await conn.fetch(
         "SELECT deal_id, contact_ids, company_ids FROM core_warehouse.crm_deals "
-        "WHERE shop_id = $1 AND created_at > $2 AND NOT archived",
+        "WHERE shop_id = $1 AND sync_job_id > $2 AND NOT archived",
         shop.shop_id,
-        since,
+        after_job,
     )
     out: list[str] = []
     for row in rows:

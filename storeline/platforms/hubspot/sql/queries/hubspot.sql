@@ -91,7 +91,8 @@ WITH account AS (
 )
 UPDATE core_warehouse.crm_deals AS d SET company_currency = a.currency
 FROM account AS a
-WHERE d.shop_id = $1 AND a.currency IS NOT NULL AND d.company_currency IS DISTINCT FROM a.currency
+WHERE d.shop_id = $1 AND a.currency IS NOT NULL
+  AND d.company_currency IS DISTINCT FROM a.currency
 
 -- name: hubspot_upsert_contacts
 WITH latest AS (
@@ -147,22 +148,38 @@ ON CONFLICT (shop_id, company_id) DO UPDATE SET
     sync_job_id = excluded.sync_job_id, loaded_at = now()
 WHERE excluded.updated_at >= t.updated_at
 
--- name: hubspot_unlinked_deals
--- Deals this job's search found ($1 shop, $2 job) whose associations the warehouse lacks.
-SELECT DISTINCT r.object_id
-FROM staging_ingest.hubspot_raw AS r
-WHERE r.sync_job_id = $2 AND r.kind = 'deals' AND r.payload ->> 'source' = 'search'
-  AND NOT EXISTS (
-      SELECT FROM core_warehouse.crm_deals AS d
-      WHERE d.shop_id = $1 AND d.deal_id = r.object_id AND d.contact_ids IS NOT NULL)
-ORDER BY r.object_id
+-- name: hubspot_searched
+-- The objects of one kind this job's search found ($1 job, $2 kind): their associations are
+-- read next (search cannot return them).
+SELECT DISTINCT object_id
+FROM staging_ingest.hubspot_raw
+WHERE sync_job_id = $1 AND kind = $2 AND payload ->> 'source' = 'search'
+ORDER BY object_id
 
--- name: hubspot_unlinked_contacts
--- Contacts this job's search found ($1 shop, $2 job) whose associations the warehouse lacks.
-SELECT DISTINCT r.object_id
-FROM staging_ingest.hubspot_raw AS r
-WHERE r.sync_job_id = $2 AND r.kind = 'contacts' AND r.payload ->> 'source' = 'search'
-  AND NOT EXISTS (
-      SELECT FROM core_warehouse.crm_contacts AS c
-      WHERE c.shop_id = $1 AND c.contact_id = r.object_id AND c.company_ids IS NOT NULL)
-ORDER BY r.object_id
+-- name: hubspot_links_deals
+-- The associations this job read by batch for deals it found by search ($1 shop, $2 job)
+-- replace the stored ones (the read is newer than any list read of an earlier job).
+WITH links AS (
+    SELECT DISTINCT ON (object_id) object_id, payload -> 'object' AS o
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'links' AND payload ->> 'of' = 'deals'
+    ORDER BY object_id, line_no DESC
+)
+UPDATE core_warehouse.crm_deals AS d
+SET contact_ids = storeline_private.hubspot_links(l.o, 'contacts'),
+    company_ids = storeline_private.hubspot_links(l.o, 'companies')
+FROM links AS l
+WHERE d.shop_id = $1 AND d.deal_id = l.object_id
+
+-- name: hubspot_links_contacts
+-- As hubspot_links_deals, for contacts' companies.
+WITH links AS (
+    SELECT DISTINCT ON (object_id) object_id, payload -> 'object' AS o
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'links' AND payload ->> 'of' = 'contacts'
+    ORDER BY object_id, line_no DESC
+)
+UPDATE core_warehouse.crm_contacts AS c
+SET company_ids = storeline_private.hubspot_links(l.o, 'companies')
+FROM links AS l
+WHERE c.shop_id = $1 AND c.contact_id = l.object_id
