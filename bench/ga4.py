@@ -5,8 +5,9 @@ into the facts, and the worker's peak RSS.
 "Busy": the bench-size sandbox shop (~4,800 sessions a day and a long tail of referral sources,
 so nearly every day is rolled into an "(other)" row, docs/platforms/ga4.md item 6). The minimum
 is what any client needs to read it unsampled: the span probe, one day-totals request per
-`totals_chunk_days` and one breakdown request per day (a longer range is sampled), each at
-GA4's largest page; its tokens are what the sandbox charges those requests.
+`totals_chunk_days`, one breakdown request per day (a longer range is sampled) and one request
+per range whose users are kept (reports.user_ranges), each at GA4's largest page; its tokens
+are what the sandbox charges those requests.
 
 The sandbox runs in its own process (its report generator must not share the worker's GIL or
 count in its RSS), the backfill in another. Postgres is a throwaway embedded server (or
@@ -44,6 +45,7 @@ from storeline.core.dsn import with_database
 from storeline.core.enums import JobType, Platform
 from storeline.platforms.ga4.connector import Ga4Connector
 from storeline.platforms.ga4.quota import QuotaBook
+from storeline.platforms.ga4.reports import user_ranges
 from storeline.platforms.ga4.settings import Ga4Settings
 from storeline.worker.jobs.context import RunContext
 from storeline.worker.jobs.contract import ClaimedJob, ShopInfo
@@ -146,6 +148,8 @@ async def backfill(dsn: str, base: str, months: int, concurrency: int) -> dict[s
         "rows": rows,
         "days": days,
         "span": span,
+        "since": plan["since"],
+        "until": plan["until"],
         "busiest_day_rows": busiest,
         "other_days": other,
         "sessions": sessions,
@@ -161,13 +165,17 @@ def minimum(r: dict[str, Any]) -> tuple[int, int]:
 
     totals = math.ceil(r["span"] / r["chunk"])
     per_day = max(1, math.ceil(r["busiest_day_rows"] / MAX_PAGE))
-    requests = 1 + totals + r["span"] * per_day
+    ranges = user_ranges(date.fromisoformat(r["since"]), date.fromisoformat(r["until"]))
+    requests = 1 + totals + r["span"] * per_day + len(ranges)
     cells = r["busiest_day_rows"]  # the rows GA4 scans per day (its cost grows with them)
     tokens = request_cost(r["span"], r["span"] * cells, 1)  # the span probe: date x sessions
     for i in range(totals):
         days = min(r["chunk"], r["span"] - i * r["chunk"])
         tokens += request_cost(days, days * cells, 1)
     tokens += r["span"] * request_cost(1, cells, 5)
+    for first, last in ranges:  # range users: no dimension
+        days = (last - first).days + 1
+        tokens += request_cost(days, days * cells, 0)
     return requests, tokens
 
 

@@ -80,7 +80,9 @@ class Kpis(Revenue, frozen=True, kw_only=True):
     mer: Decimal | None
     roas: dict[str, Decimal] | None
     sessions: int | None
-    # GA4 users are distinct per day and never summed: exact for a one-day range only.
+    # GA4 users are de-duplicated over the range asked and never summed: a one-day range's, or
+    # GA4's count over exactly this range when the connector asked for it (the last 7 or 30
+    # days ending today, a calendar month, month to date); else None (see the days' own counts).
     users: int | None
     avg_daily_users: Decimal | None
     new_users: int | None
@@ -113,12 +115,33 @@ class Kpis(Revenue, frozen=True, kw_only=True):
         )
 
 
+class DayTraffic(msgspec.Struct, frozen=True, kw_only=True):
+    """GA4's totals for one day: `users` is the day's own de-duplicated count (a range's users
+    are not the sum of these; Kpis.users says when a range's exact count is known)."""
+
+    sessions: int
+    users: int
+    new_users: int
+    engagement_rate: Decimal | None
+    conversion_rate: Decimal | None
+
+
 class Day(Revenue, frozen=True, kw_only=True):
     day: date
+    traffic: DayTraffic | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Day:
-        return cls(day=row["day"], **Revenue.figures(row))
+        traffic = None
+        if row["traffic_sessions"] is not None:
+            traffic = DayTraffic(
+                sessions=row["traffic_sessions"],
+                users=row["traffic_users"],
+                new_users=row["traffic_new_users"],
+                engagement_rate=row["traffic_engagement_rate"],
+                conversion_rate=row["traffic_conversion_rate"],
+            )
+        return cls(day=row["day"], traffic=traffic, **Revenue.figures(row))
 
 
 class RecentOrder(msgspec.Struct, frozen=True, kw_only=True):

@@ -1210,6 +1210,25 @@ CREATE TABLE core_warehouse.fact_web_traffic_day_totals (
 
 
 --
+-- Name: fact_web_traffic_range_totals; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.fact_web_traffic_range_totals (
+    shop_id text NOT NULL,
+    property_id text NOT NULL,
+    first_day date NOT NULL,
+    last_day date NOT NULL,
+    sessions bigint DEFAULT 0 NOT NULL,
+    users bigint DEFAULT 0 NOT NULL,
+    new_users bigint DEFAULT 0 NOT NULL,
+    sampled boolean DEFAULT false NOT NULL,
+    sync_job_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT fact_web_traffic_range_totals_check CHECK ((first_day <= last_day))
+);
+
+
+--
 -- Name: order_line_items; Type: TABLE; Schema: core_warehouse; Owner: -
 --
 
@@ -1672,6 +1691,23 @@ CREATE VIEW reporting.web_traffic_daily WITH (security_invoker='true') AS
 
 
 --
+-- Name: web_traffic_range_users; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.web_traffic_range_users WITH (security_invoker='true') AS
+ SELECT shop_id,
+    property_id,
+    first_day,
+    last_day,
+    sessions,
+    users,
+    new_users,
+    sampled,
+    updated_at
+   FROM core_warehouse.fact_web_traffic_range_totals;
+
+
+--
 -- Name: ga4_reports_raw; Type: TABLE; Schema: staging_ingest; Owner: -
 --
 
@@ -1907,6 +1943,14 @@ ALTER TABLE ONLY core_warehouse.fact_web_traffic_daily
 
 ALTER TABLE ONLY core_warehouse.fact_web_traffic_day_totals
     ADD CONSTRAINT fact_web_traffic_day_totals_pkey PRIMARY KEY (shop_id, property_id, day);
+
+
+--
+-- Name: fact_web_traffic_range_totals fact_web_traffic_range_totals_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.fact_web_traffic_range_totals
+    ADD CONSTRAINT fact_web_traffic_range_totals_pkey PRIMARY KEY (shop_id, property_id, first_day, last_day);
 
 
 --
@@ -2473,6 +2517,12 @@ ALTER TABLE core_warehouse.fact_web_traffic_daily ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: fact_web_traffic_range_totals; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.fact_web_traffic_range_totals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: order_line_items; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -2569,6 +2619,13 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_daily FOR SEL
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: fact_web_traffic_range_totals shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_range_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -2988,6 +3045,13 @@ GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticate
 
 
 --
+-- Name: TABLE fact_web_traffic_range_totals; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_range_totals TO authenticated;
+
+
+--
 -- Name: TABLE order_line_items; Type: ACL; Schema: core_warehouse; Owner: -
 --
 
@@ -3090,6 +3154,13 @@ GRANT SELECT ON TABLE reporting.sync_status TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
+
+
+--
+-- Name: TABLE web_traffic_range_users; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.web_traffic_range_users TO authenticated;
 
 
 --

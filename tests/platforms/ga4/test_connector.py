@@ -12,9 +12,11 @@ import asyncpg
 import pytest
 
 from sandbox.faults import FaultKind
+from sandbox.ga4 import oracle
 from sandbox.server import RunningSandbox
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
+from storeline.platforms.ga4.reports import user_ranges
 from tests.fixtures.sandbox import FreshSandbox
 from tests.platforms.ga4.support import connect_ga4, daily_mismatches, ga4_engine
 from tests.platforms.shopify.connector_support import wait_for
@@ -99,6 +101,23 @@ async def test_backfill_equals_the_oracle_on_every_day(
             "WHERE shop_id = $1 AND channel_group = '(other)'",
             shop.shop_id,
         )
+        # Users over whole ranges, as GA4 counts them over each (never a sum of its days).
+        ranges = await conn.fetch(
+            "SELECT first_day, last_day, users FROM core_warehouse.fact_web_traffic_range_totals "
+            "WHERE shop_id = $1",
+            shop.shop_id,
+        )
+        summed = await conn.fetchval(
+            "SELECT sum(users) FROM core_warehouse.fact_web_traffic_day_totals "
+            "WHERE shop_id = $1 AND day > $2::date - 30",
+            shop.shop_id,
+            last,
+        )
+    assert {(r["first_day"], r["last_day"]) for r in ranges} == set(user_ranges(first, last))
+    for r in ranges:
+        assert r["users"] == oracle.users(running.world, shop, r["first_day"], r["last_day"])
+    last_30 = next(r["users"] for r in ranges if r["last_day"] - r["first_day"] == timedelta(29))
+    assert 0 < last_30 < summed
     if shop_id == AURORA:
         assert flags["other"] > 0
         assert others > 0

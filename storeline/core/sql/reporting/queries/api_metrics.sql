@@ -61,12 +61,22 @@ marketing AS (
 ),
 traffic AS (
     -- GA4 day totals (reporting.web_traffic_daily); NULL for a shop without GA4 data. Users are
-    -- de-duplicated by GA4 per day and cannot be summed (docs/platforms/ga4.md, item 5): `users`
-    -- is exact for a one-day range only, `avg_daily_users` is the mean of the days' own counts.
-    -- New users add up across days (a user is new once). Ratios come from summed parts;
-    -- revenue per session only from revenue in the shop's currency.
+    -- de-duplicated by GA4 over the range a request asks for and cannot be summed
+    -- (docs/platforms/ga4.md, item 5): `users` is a one-day range's day total, or the users
+    -- GA4 counted over exactly this range when the connector asked for it (the last 7 / 30 days
+    -- ending today, a calendar month, month to date: reporting.web_traffic_range_users), else
+    -- NULL; `avg_daily_users` is the mean of the days' own counts. New users add up across days
+    -- (a user is new once). Ratios come from summed parts; revenue per session only from
+    -- revenue in the shop's currency.
     SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
-           CASE WHEN r.day_from = r.day_to THEN max(t.users) END AS users,
+           coalesce(
+               CASE WHEN r.day_from = r.day_to THEN max(t.users) END,
+               (SELECT u.users FROM reporting.web_traffic_range_users AS u
+                WHERE u.shop_id = r.shop_id AND u.first_day = r.day_from
+                  AND u.last_day = r.day_to
+                ORDER BY u.updated_at DESC
+                LIMIT 1)
+           ) AS users,
            round(avg(t.users), 2) AS avg_daily_users,
            sum(t.new_users)::bigint AS new_users,
            round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
@@ -161,10 +171,22 @@ SELECT d.day,
        coalesce(k.duties, 0) AS duties,
        coalesce(k.additional_fees, 0) AS additional_fees,
        coalesce(k.total_sales, 0) AS total_sales,
-       k.aov
+       k.aov,
+       -- GA4's own figures for the day (NULL without GA4 data): the day-level user totals a
+       -- range's users cannot be summed from (docs/platforms/ga4.md, item 5).
+       w.sessions AS traffic_sessions, w.users AS traffic_users,
+       w.new_users AS traffic_new_users, w.engagement_rate AS traffic_engagement_rate,
+       w.conversion_rate AS traffic_conversion_rate
 FROM generate_series(0, $3::date - $2::date) AS i
 CROSS JOIN LATERAL (SELECT $2::date + i AS day) AS d
 LEFT JOIN reporting.daily_revenue AS k ON k.shop_id = $1::text AND k.day = d.day
+LEFT JOIN LATERAL (
+    SELECT t.sessions, t.users, t.new_users, t.engagement_rate, t.conversion_rate
+    FROM reporting.web_traffic_daily AS t
+    WHERE t.shop_id = $1::text AND t.day = d.day
+    ORDER BY t.property_id
+    LIMIT 1
+) AS w ON true
 ORDER BY d.day
 
 -- name: metrics_recent_orders

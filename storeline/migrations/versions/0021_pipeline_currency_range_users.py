@@ -2,6 +2,8 @@
 portal's company currency and HubSpot's amount in it; a deal without `deal_currency_code` is in
 the company currency, a deal in another currency counts through HubSpot's conversion when the
 company currency is the shop's, and only the rest are flagged. The pipeline views read them.
+GA4 range users (issue 15, docs/platforms/ga4.md item 5): users over the last 7 / 30 days and
+calendar months, as GA4 counts them over each range.
 
 Revision ID: 0021
 Revises: 0015
@@ -16,7 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("platforms/hubspot/sql/40_deal_currency.sql")
+    apply_files(
+        "platforms/hubspot/sql/40_deal_currency.sql",
+        "platforms/ga4/sql/30_range_users.sql",
+    )
 
 
 def downgrade() -> None:
