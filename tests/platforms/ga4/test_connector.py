@@ -280,3 +280,19 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_access_tokens_are_refreshed_before_they_expire(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """A token within `token_leeway_seconds` of its expiry is replaced before it is sent: with a
+    leeway longer than Google's hour every request gets a fresh one and none is refused."""
+    shop = running.world.shops[BERLIN]
+    async with pool.acquire() as conn:
+        job_id = await connect_ga4(conn, shop)
+    async with ga4_engine(db_dsn, running, token_leeway_seconds=7200) as built:
+        (job,) = await wait_for(pool, [job_id], ("SUCCEEDED", "FAILED"), within=60)
+    assert job["status"] == "SUCCEEDED", job["error"]
+    client = built[-1].last_client
+    assert client is not None
+    assert client.auth.refreshes == client.stats.requests > 1
