@@ -296,3 +296,31 @@ async def test_access_tokens_are_refreshed_before_they_expire(
     client = built[-1].last_client
     assert client is not None
     assert client.auth.refreshes == client.stats.requests > 1
+
+
+async def test_the_thresholded_requests_quota_running_out_stops_the_job(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """On a Google-signals property every request with users spends one of 120 thresholded
+    requests an hour; once that bucket is empty the whole property is refused, so the job stops
+    before Google refuses it, names the bucket, and leaves the cursor (issue 22 item 7)."""
+    shop = running.world.shops[BERLIN]
+    running.world.faults.inject(
+        "ga4", shop.shop_id, FaultKind.THROTTLE, quota="potentiallyThresholdedRequestsPerHour",
+        leave=1,
+    )  # fmt: skip
+    async with pool.acquire() as conn:
+        job_id = await connect_ga4(conn, shop)
+    async with ga4_engine(db_dsn, running) as built:
+        for _ in range(200):
+            if await _requeued(pool, job_id):
+                break
+            await _sleep()
+    (event, *_) = await _requeued(pool, job_id)
+    assert event["error"]["code"] == "ga4_quota_exhausted"
+    assert "potentiallyThresholdedRequestsPerHour" in event["error"]["message"]
+    assert await _cursor(pool, shop.shop_id) is None
+    client = built[0].last_client
+    assert client is not None
+    assert client.stats.requests == 2  # the span probe, then the day totals (with users)
+    assert client.stats.throttled == 0
