@@ -2,7 +2,8 @@
 
 `daily` buckets by shop-local day: deals created, and deals won/lost with the won amount on their
 close date, all as of sandbox time and excluding archived deals (an archived deal has left the
-CRM; the warehouse must drop it too). `pipeline_now` is open amount and count per stage. A deal
+CRM; the warehouse must drop it too). `pipeline_now` is open amount, count and amount weighted
+by the stage's probability, per stage. A deal
 with no amount (null, or "" once cleared) counts as a deal with amount 0, as HubSpot's own
 rollups count it; an open deal without a close date needs none here (only closed deals are
 bucketed by close date, and closing sets one). Amounts are HubSpot's `amount_in_home_currency`,
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,10 +77,19 @@ def pipeline_now(world: World, shop: ShopProfile) -> dict[str, dict[str, Any]]:
         if stage.closed:
             continue
         entry = out.setdefault(
-            stage.id, {"pipeline": pipeline.id, "deals": 0, "amount": Decimal("0.00")}
+            stage.id,
+            {
+                "pipeline": pipeline.id,
+                "deals": 0,
+                "amount": Decimal("0.00"),
+                "weighted": Decimal(0),
+            },
         )
         entry["deals"] += 1
         entry["amount"] += home_amount_of(st.props)
+        entry["weighted"] += home_amount_of(st.props) * Decimal(stage.probability)
     for entry in out.values():
         entry["amount"] = str(entry["amount"].quantize(Decimal("0.01")))
+        # to the cent half away from zero, as Postgres's round() and HubSpot's reports show it
+        entry["weighted"] = str(entry["weighted"].quantize(Decimal("0.01"), ROUND_HALF_UP))
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
@@ -168,14 +168,19 @@ async def pipeline_mismatches(
             out.append(f"{day}: (product, oracle) {got} != {expect}")
     out += [f"{day}: a row outside the oracle's days" for day in days]
     open_now = {
-        r["stage_id"]: (r["pipeline_id"], r["open_deals"], r["open_amount"])
+        r["stage_id"]: (
+            r["pipeline_id"],
+            r["open_deals"],
+            r["open_amount"],
+            r["weighted_amount"].quantize(Decimal("0.01"), ROUND_HALF_UP),
+        )
         for r in await conn.fetch(
             "SELECT * FROM reporting.pipeline_summary WHERE shop_id = $1 AND open_deals > 0",
             shop.shop_id,
         )
     }
     want_now = {
-        stage: (v["pipeline"], v["deals"], Decimal(v["amount"]))
+        stage: (v["pipeline"], v["deals"], Decimal(v["amount"]), Decimal(v["weighted"]))
         for stage, v in oracle.pipeline_now(world, shop).items()
     }
     if open_now != want_now:
