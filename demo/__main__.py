@@ -180,7 +180,8 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
         console.print(Columns([report.traffic_table(s) for s in summaries]))
         console.print()
         console.print(
-            "[bold]HubSpot pipeline (open amount now, amount won in the same 30 days), "
+            "[bold]HubSpot pipeline (open amount now, and weighted by stage probability; amount "
+            "won and win rate in the same 30 days), "
             "Storeline's API vs the sandbox's HubSpot oracle[/]"
         )
         console.print(Columns([report.pipeline_table(s) for s in summaries]))

@@ -192,18 +192,28 @@ def traffic_table(shop: Mapping[str, Any]) -> Table:
 
 
 def _pipeline(shop: Mapping[str, Any]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """(Storeline, oracle): the open amount of each open stage now, and the amount won over the
-    window (stages without open deals are 0 on both sides)."""
+    """(Storeline, oracle): the open amount of each open stage now and in all weighted by the
+    stages' probabilities, and over the window the amount won and the win rate, won ÷ (won +
+    lost) (stages without open deals are 0 on both sides)."""
     crm = shop["crm"]
     oracle = {f"open · {stage}": Decimal(v["amount"]) for stage, v in crm["open_by_stage"].items()}
+    weighted = sum((Decimal(v["weighted"]) for v in crm["open_by_stage"].values()), Decimal(0))
     won = sum((Decimal(d["won_amount"]) for d in crm["days"]), Decimal(0))
+    won_deals = sum(int(d["deals_won"]) for d in crm["days"])
+    closed = won_deals + sum(int(d["deals_lost"]) for d in crm["days"])
     pipeline = shop["kpis"].get("pipeline") or {}
     ours = {f"open · {k}": Decimal(v) for k, v in (pipeline.get("open_by_stage") or {}).items()}
     for key in oracle.keys() | ours.keys():
         oracle.setdefault(key, Decimal(0))
         ours.setdefault(key, Decimal(0))
+    oracle["weighted open"] = weighted
+    by_stage = (pipeline.get("weighted_by_stage") or {}).values()
+    ours["weighted open"] = sum((Decimal(v) for v in by_stage), Decimal(0))
     oracle["won (30 days)"] = won
     ours["won (30 days)"] = Decimal(pipeline.get("won_amount") or 0)
+    rate = Decimal(won_deals) / closed if closed else Decimal(0)
+    oracle["win rate (30 days)"] = rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    ours["win rate (30 days)"] = Decimal(pipeline.get("win_rate") or 0)
     return ours, oracle
 
 

@@ -6,6 +6,9 @@ Routes (base URL from `sandbox.server.start(world, ["hubspot"]).urls["hubspot"]`
   GET  /crm/v3/objects/{type}/{id}                          properties, archived, associations
   POST /crm/v3/objects/{type}/search                        filterGroups, sorts, limit<=200, after
   GET  /crm/v3/pipelines/deals                              pipelines with ordered stages
+  POST /crm/v4/associations/{type}/{to}/batch/read          inputs [{id}] <= 1000; 207 when
+                                                            some have none (`errors`)
+  GET  /account-info/v3/details                             company currency, time zone
   POST /oauth/v1/token                                      refresh_token grant (form body)
 Faults (platform "hubspot", keyed by shop id): throttle (429 + Retry-After, params retry_after,
 policy, shape: grouped | plain | categorised), server_error (params status), slow (params
@@ -16,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
 
 from sandbox.faults import Fault, FaultKind
 from sandbox.hubspot import records
-from sandbox.hubspot.catalog import KINDS
+from sandbox.hubspot.catalog import EXTRA_CURRENCIES, KINDS
 from sandbox.hubspot.errors import (
     AUTH_MISSING,
     Correlator,
@@ -47,6 +52,10 @@ FAULTS = (
     FaultKind.REVOKED_TOKEN,
 )
 LIST_MAX = 100
+BATCH_MAX = 1000  # inputs per associations batch read (sandbox's bound; see the docs page)
+SINGULAR_KIND = {"deals": "deal", "contacts": "contact", "companies": "company"}
+# HubSpot-defined association type ids: deal→contact 3, deal→company 5, contact→company 1.
+TYPE_IDS = {("deals", "contacts"): 3, ("deals", "companies"): 5, ("contacts", "companies"): 1}
 
 
 def _csv(values: list[str]) -> list[str]:
@@ -186,6 +195,67 @@ class HubSpotService:
         links = _csv(query.get("associations", []))
         return records.to_json(self.world, shop, st, names, links)
 
+    def batch_links(
+        self, shop: ShopProfile, kind: str, target: str, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """`POST /crm/v4/associations/{kind}/{target}/batch/read`: each input's live associated
+        ids of `target`. An input with none (or unknown, or archived) is not in `results` but in
+        `errors`, and then the answer is 207 Multi-Status."""
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or len(inputs) > BATCH_MAX:
+            raise HubSpotError(
+                400, f"inputs must be a list of at most {BATCH_MAX} ids.", "VALIDATION_ERROR"
+            )
+        results: list[dict[str, Any]] = []
+        missing: list[str] = []
+        count = records.exists_count(self.world, shop, kind)
+        for item in inputs:
+            object_id = str((item or {}).get("id", "")) if isinstance(item, dict) else ""
+            index = records.index_of(kind, object_id)
+            known = index is not None and index < count
+            st = (
+                records.load(self.world, shop, kind, index) if known and index is not None else None
+            )
+            if st is None or st.archived:
+                missing.append(object_id)
+                continue
+            linked = records.to_json(self.world, shop, st, [], [target]).get("associations", {})
+            to = [
+                {
+                    "toObjectId": int(a["id"]),
+                    "associationTypes": [
+                        {
+                            "category": "HUBSPOT_DEFINED",
+                            "typeId": TYPE_IDS.get((kind, target), 1),
+                            "label": None,
+                        }
+                    ],
+                }
+                for a in linked.get(target, {}).get("results", [])
+            ]
+            if to:
+                results.append({"from": {"id": object_id}, "to": to})
+            else:
+                missing.append(object_id)
+        now = self.world.now().isoformat().replace("+00:00", "Z")
+        out: dict[str, Any] = {
+            "status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now,
+        }  # fmt: skip
+        if not missing:
+            return 200, out
+        out["numErrors"] = len(missing)
+        out["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": f"No {target} is associated with {SINGULAR_KIND[kind]} {object_id}.",
+                "context": {"fromObjectId": [object_id]},
+            }
+            for object_id in missing
+        ]
+        return 207, out
+
     def search(self, shop: ShopProfile, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         _, limit, after = validate(body)
         found = self.searcher.matches(self.world, shop, kind, body)
@@ -207,6 +277,26 @@ class HubSpotService:
             cursor = str(after + len(page))
             out["paging"] = {"next": {"after": cursor, "link": f"?after={cursor}"}}
         return out
+
+
+def account_details(world: World, shop: ShopProfile) -> dict[str, Any]:
+    """The portal's settings (`GET /account-info/v3/details`): its company currency is the
+    shop's; a multi-currency portal lists its additional currencies."""
+    extra = EXTRA_CURRENCIES.get(shop.currency)
+    offset = world.now().astimezone(ZoneInfo(shop.timezone)).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign, hours = "-" if minutes < 0 else "+", divmod(abs(minutes), 60)
+    return {
+        "portalId": int(shop.hubspot_portal_id),
+        "accountType": "STANDARD",
+        "timeZone": shop.timezone,
+        "companyCurrency": shop.currency,
+        "additionalCurrencies": [extra[0]] if extra else [],
+        "utcOffset": f"{sign}{hours[0]:02d}:{hours[1]:02d}",
+        "utcOffsetMilliseconds": minutes * 60_000,
+        "uiDomain": "app.hubspot.com",
+        "dataHostingLocation": "na1",
+    }
 
 
 def _kind(object_type: str) -> str:
@@ -269,6 +359,38 @@ def create_app(world: World) -> Litestar:
 
         return await service.handle(request, False, work)
 
+    @post("/crm/v4/associations/{object_type:str}/{target_type:str}/batch/read", status_code=200)
+    async def batch_links(
+        object_type: FromPath[str], target_type: FromPath[str], request: Request[Any, Any, Any]
+    ) -> Response[Any]:
+        raw = await request.body()
+        status = 200
+
+        def work(shop: ShopProfile) -> dict[str, Any]:
+            nonlocal status
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                raise HubSpotError(400, "Invalid input JSON.", "VALIDATION_ERROR") from None
+            status, out = service.batch_links(
+                shop, _kind(object_type), _kind(target_type), body if isinstance(body, dict) else {}
+            )
+            return out
+
+        response = await service.handle(request, False, work)
+        if response.status_code not in (None, 200) or status == 200:
+            return response
+        return Response(
+            response.content,
+            status_code=status,
+            headers=dict(response.headers),
+            media_type="application/json",
+        )
+
+    @get("/account-info/v3/details")
+    async def account(request: Request[Any, Any, Any]) -> Response[Any]:
+        return await service.handle(request, False, lambda shop: account_details(world, shop))
+
     @post("/oauth/v1/token", status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[Any]:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -283,5 +405,7 @@ def create_app(world: World) -> Litestar:
             return Response(body, status_code=400, media_type="application/json")
 
     return Litestar(
-        [list_objects, get_object, search, pipelines, token], openapi_config=None, debug=False
+        [list_objects, get_object, search, pipelines, batch_links, account, token],
+        openapi_config=None,
+        debug=False,
     )

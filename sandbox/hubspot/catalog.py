@@ -131,6 +131,14 @@ AMOUNT_CLEARED = 0.04
 NO_CLOSEDATE = 0.25
 
 DEAL_SIZE = {"USD": 2400.0, "EUR": 2100.0, "AUD": 3600.0}
+
+# Currencies (docs/platforms/hubspot.md, "Deal currency"). A portal's company currency is its
+# shop's. A single-currency portal leaves `deal_currency_code` unset (null) on every deal: the
+# amount is in the company currency. A multi-currency portal sets it on every deal, some in an
+# additional currency, and HubSpot keeps `amount_in_home_currency` = amount x the rate to the
+# company currency. Keyed by company currency: (additional currency, rate, share of deals).
+# Rates and shares are sandbox choices.
+EXTRA_CURRENCIES: dict[str, tuple[str, str, float]] = {"AUD": ("USD", "1.52", 0.15)}
 FIRST_NAMES = ("Ava", "Noah", "Mia", "Liam", "Zoe", "Ezra", "Ines", "Kai", "Lena", "Omar", "Ruth")
 LAST_NAMES = ("Okafor", "Lindqvist", "Tanaka", "Moreau", "Silva", "Kowalski", "Nguyen", "Haddad")
 COMPANY_WORDS = ("Northwind", "Bluebird", "Harbor", "Juniper", "Summit", "Copper", "Maple", "Tide")

@@ -149,12 +149,16 @@ def _deal(
     pipeline = PIPELINES[0] if rng.random() < 0.8 else PIPELINES[1]
     amount = Decimal(catalog.DEAL_SIZE.get(shop.currency, 2000.0) * rng.lognormvariate(0, 0.5))
     amount = amount.quantize(Decimal(1) if rng.random() < 0.6 else Decimal("0.01"))
+    currency = deal_currency(key[0], shop, index)
+    if currency not in (None, shop.currency):  # an amount of the same size in that currency
+        _, rate, _ = catalog.EXTRA_CURRENCIES[shop.currency]
+        amount = (amount / Decimal(rate)).quantize(Decimal("0.01"))
     company = f"{rng.choice(catalog.COMPANY_WORDS)} {rng.choice(catalog.COMPANY_SUFFIXES)}"
     opened = pipeline.open_stages
     initial: Props = (
         ("amount", str(amount)),
         ("closedate", iso(_ms(created + timedelta(days=rng.uniform(20, 90))))),
-        ("deal_currency_code", shop.currency),
+        *((("deal_currency_code", currency),) if currency else ()),
         ("dealname", f"{company} - {rng.choice(catalog.PRODUCTS)}"),
         ("dealstage", opened[0].id),
         ("dealtype", rng.choice(("newbusiness", "existingbusiness"))),
@@ -202,6 +206,17 @@ def _deal(
     if contact_index is not None:
         links.append(("contacts", contact_index))
     return events, links
+
+
+def deal_currency(seed: int, shop: ShopProfile, index: int) -> str | None:
+    """A deal's `deal_currency_code`: unset on a single-currency portal; on a multi-currency one
+    the company currency or, for a share of deals, the portal's additional currency. Its own
+    random stream, so every other draw of the world is unchanged."""
+    extra = catalog.EXTRA_CURRENCIES.get(shop.currency)
+    if extra is None:
+        return None
+    pick = random.Random(f"{seed}:{shop.shop_id}:hubspot:deals:{index}:currency")
+    return extra[0] if pick.random() < extra[2] else shop.currency
 
 
 def _contact(

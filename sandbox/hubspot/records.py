@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.hubspot.catalog import KINDS, STAGES
+from sandbox.hubspot.catalog import EXTRA_CURRENCIES, KINDS, STAGES
 from sandbox.hubspot.generate import Plan, iso, plan, volume
 from sandbox.world import ShopProfile, World
 
@@ -119,7 +119,7 @@ def _derive_deal(props: dict[str, str]) -> None:
     amount = amount_of(props)
     probability = Decimal(stage.probability)
     if "amount" in props:
-        props["amount_in_home_currency"] = props["amount"]
+        props["amount_in_home_currency"] = home_amount(props)
     props["hs_deal_stage_probability"] = stage.probability
     props["hs_is_closed"] = str(stage.closed).lower()
     props["hs_is_closed_won"] = str(stage.won).lower()
@@ -131,6 +131,25 @@ def _derive_deal(props: dict[str, str]) -> None:
 def amount_of(props: dict[str, str]) -> Decimal:
     """A deal's amount as HubSpot's own rollups count it: null and "" are zero."""
     return Decimal(props.get("amount") or "0")
+
+
+def home_amount(props: dict[str, str]) -> str:
+    """`amount_in_home_currency`: the amount in the portal's company currency ("" when the
+    amount is ""); a deal in an additional currency is converted at its rate, to the cent."""
+    if not props.get("amount"):
+        return props.get("amount") or ""
+    # Only multi-currency portals set a code, and no additional currency is also a company
+    # currency in the sandbox, so the code alone says whether the deal is converted.
+    rates = {extra: rate for extra, rate, _ in EXTRA_CURRENCIES.values()}
+    rate = rates.get(props.get("deal_currency_code") or "")
+    if rate is None:
+        return props["amount"]
+    return str((Decimal(props["amount"]) * Decimal(rate)).quantize(Decimal("0.01")))
+
+
+def home_amount_of(props: dict[str, str]) -> Decimal:
+    """A deal's amount in the company currency as HubSpot's reports sum it (null, "" are 0)."""
+    return Decimal(props.get("amount_in_home_currency") or "0")
 
 
 def load(world: World, shop: ShopProfile, kind: str, index: int) -> State | None:

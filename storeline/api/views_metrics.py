@@ -19,8 +19,39 @@ def _decimals(value: Any) -> dict[str, Decimal] | None:
 
 
 class Pipeline(msgspec.Struct, frozen=True, kw_only=True):
+    """HubSpot (docs/metrics.md): the open pipeline now, and deals over the range by their
+    shop-local days. Money in the shop's currency (deals HubSpot converted to it included);
+    deals in a currency that cannot be are counted in the `*_other_currency_deals` flags."""
+
+    open_deals: int
+    open_amount: Decimal
+    weighted_open_amount: Decimal  # Σ amount x the stage's probability
     open_by_stage: dict[str, Decimal]
+    weighted_by_stage: dict[str, Decimal]
+    open_other_currency_deals: int
+    deals_created: int
+    deals_won: int
+    deals_lost: int
     won_amount: Decimal | None
+    won_other_currency_deals: int
+    win_rate: Decimal | None  # won / (won + lost) over the range; None when none closed
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Pipeline:
+        return cls(
+            open_deals=row["open_deals"] or 0,
+            open_amount=row["open_amount"] or Decimal(0),
+            weighted_open_amount=row["weighted_open_amount"] or Decimal(0),
+            open_by_stage=_decimals(row["open_by_stage"]) or {},
+            weighted_by_stage=_decimals(row["weighted_by_stage"]) or {},
+            open_other_currency_deals=row["open_other_currency_deals"] or 0,
+            deals_created=row["deals_created"],
+            deals_won=row["deals_won"],
+            deals_lost=row["deals_lost"],
+            won_amount=row["won_amount"],
+            won_other_currency_deals=row["won_other_currency_deals"],
+            win_rate=row["win_rate"],
+        )
 
 
 class Revenue(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,7 +113,9 @@ class Kpis(Revenue, frozen=True, kw_only=True):
     mer: Decimal | None
     roas: dict[str, Decimal] | None
     sessions: int | None
-    # GA4 users are distinct per day and never summed: exact for a one-day range only.
+    # GA4 users are de-duplicated over the range asked and never summed: a one-day range's, or
+    # GA4's count over exactly this range when the connector asked for it (the last 7 or 30
+    # days ending today, a calendar month, month to date); else None (see the days' own counts).
     users: int | None
     avg_daily_users: Decimal | None
     new_users: int | None
@@ -97,10 +130,7 @@ class Kpis(Revenue, frozen=True, kw_only=True):
     def from_row(cls, row: asyncpg.Record) -> Kpis:
         pipeline = None
         if row["open_by_stage"] is not None or row["won_amount"] is not None:
-            pipeline = Pipeline(
-                open_by_stage=_decimals(row["open_by_stage"]) or {},
-                won_amount=row["won_amount"],
-            )
+            pipeline = Pipeline.from_row(row)
         return cls(
             **Revenue.figures(row),
             ad_spend=row["ad_spend"],
@@ -118,6 +148,17 @@ class Kpis(Revenue, frozen=True, kw_only=True):
         )
 
 
+class DayTraffic(msgspec.Struct, frozen=True, kw_only=True):
+    """GA4's totals for one day: `users` is the day's own de-duplicated count (a range's users
+    are not the sum of these; Kpis.users says when a range's exact count is known)."""
+
+    sessions: int
+    users: int
+    new_users: int
+    engagement_rate: Decimal | None
+    conversion_rate: Decimal | None
+
+
 class Day(Revenue, frozen=True, kw_only=True):
     day: date
     # Shopify's own figure for a day the order-level backfill has not covered yet.
@@ -125,6 +166,7 @@ class Day(Revenue, frozen=True, kw_only=True):
     # None: not verified (no figure read from Shopify for the day, no read_reports scope,
     # provisional, or our figure changed since Shopify's was read).
     shopify_report: DayCheck | None
+    traffic: DayTraffic | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Day:
@@ -134,10 +176,20 @@ class Day(Revenue, frozen=True, kw_only=True):
                 agrees=row["report_agrees"],
                 differences=_decimals(row["report_differences"]) or {},
             )
+        traffic = None
+        if row["traffic_sessions"] is not None:
+            traffic = DayTraffic(
+                sessions=row["traffic_sessions"],
+                users=row["traffic_users"],
+                new_users=row["traffic_new_users"],
+                engagement_rate=row["traffic_engagement_rate"],
+                conversion_rate=row["traffic_conversion_rate"],
+            )
         return cls(
             day=row["day"],
             provisional=row["provisional"],
             shopify_report=check,
+            traffic=traffic,
             **Revenue.figures(row),
         )
 

@@ -403,8 +403,9 @@ async def test_traffic_from_ga4_day_totals(
     data: asyncpg.Connection, api: httpx.AsyncClient, token: Token
 ) -> None:
     """Sessions, new users and the ratios add up over the range from their parts; users are
-    GA4's per-day counts, never summed: exact for one day, a mean of days otherwise; a property
-    in another timezone than the shop's is flagged."""
+    never summed: a day's own count, or GA4's count over exactly the range asked when the
+    connector has one, else a mean of days beside each day's count; a property in another
+    timezone than the shop's is flagged."""
     days = [  # (day, sessions, users, new users, engaged, transactions, revenue)
         (date(2024, 3, 1), 100, 80, 50, 60, 2, "150.00"),
         (date(2024, 3, 2), 300, 210, 120, 150, 9, "600.00"),
@@ -426,6 +427,18 @@ async def test_traffic_from_ga4_day_totals(
     assert Decimal(kpis["conversion_rate"]) == Decimal("0.0275")
     assert Decimal(kpis["revenue_per_session"]) == Decimal("1.88")
     assert kpis["traffic_timezone_matches_shop"] is False
+    traffic = {d["day"]: d["traffic"] for d in r.json()["daily"]}
+    assert traffic["2024-03-02"]["users"] == 210  # each day's own count, never summed
+    assert traffic["2024-03-03"] is None
     one_day = {"from": "2024-03-02", "to": "2024-03-02"}
     r = await api.get(f"/api/shops/{A1}/metrics", params=one_day, headers=auth(token, A_OWNER))
     assert r.json()["kpis"]["users"] == 210
+    # A range GA4 counted users over (here 03-01..03-05: fewer than 80 + 210, people return).
+    await data.execute(
+        """INSERT INTO core_warehouse.fact_web_traffic_range_totals (shop_id, property_id,
+           first_day, last_day, sessions, users, new_users, sync_job_id)
+           VALUES ($1, '1', '2024-03-01', '2024-03-05', 400, 255, 170, 1)""",
+        A1,
+    )
+    r = await api.get(f"/api/shops/{A1}/metrics", params=RANGE, headers=auth(token, A_OWNER))
+    assert r.json()["kpis"]["users"] == 255

@@ -1,6 +1,8 @@
-"""The pipeline in the metrics routes, from the HubSpot facts: open amount per open stage and the
-amount won over the range by the deals' shop-local close day, in the shop's currency only (a deal
-in another currency is flagged in reporting, never summed); archived deals are left out."""
+"""The pipeline in the metrics routes, from the HubSpot facts: open amount per open stage, weighted
+by the stage's probability, and over the range the deals won and lost, the amount won by the
+deals' shop-local close day and the win rate, in the shop's currency only (a deal HubSpot
+converted to it counts converted; any other currency is flagged, never summed); archived deals
+are left out."""
 
 from __future__ import annotations
 
@@ -32,6 +34,14 @@ DEALS = [
     ("d9", "closedwon", "1000.00", "USD", datetime(2024, 3, 2, 15, tzinfo=UTC), True),
     ("d10", "closedwon", "400.00", "USD", datetime(2024, 3, 1, 4, tzinfo=UTC), False),  # 02-29 NY
 ]
+# Deals of a portal whose company currency is the shop's (USD): (deal, stage, amount, own
+# currency, HubSpot's amount in the company currency, closed at). A deal without a currency is
+# in the company currency (single-currency portals set none); a EUR deal counts converted.
+CONVERTED = [
+    ("d11", "appointmentscheduled", "40.00", None, "40.00", None),
+    ("d12", "presentationscheduled", "10.00", "EUR", "11.00", None),
+    ("d13", "closedwon", "100.00", "EUR", "110.00", datetime(2024, 3, 5, 15, tzinfo=UTC)),
+]
 
 
 async def _pipeline(conn: asyncpg.Connection) -> None:
@@ -51,6 +61,16 @@ async def _pipeline(conn: asyncpg.Connection) -> None:
             for d, s, a, cur, closed, archived in DEALS
         ],
     )
+    await conn.executemany(
+        """INSERT INTO core_warehouse.crm_deals (shop_id, deal_id, pipeline_id, stage_id, amount,
+           currency, company_currency, amount_in_company_currency, close_date, created_at,
+           updated_at, raw, sync_job_id)
+           VALUES ($1, $2, 'default', $3, $4, $5, 'USD', $6, $7, $8, $8, '{}', 1)""",
+        [
+            (A1, d, s, Decimal(a), cur, Decimal(home), closed, created)
+            for d, s, a, cur, home, closed in CONVERTED
+        ],
+    )
 
 
 async def test_open_and_won_amounts_in_the_shop_currency(
@@ -61,10 +81,22 @@ async def test_open_and_won_amounts_in_the_shop_currency(
     assert r.status_code == 200, r.text
     pipeline = r.json()["kpis"]["pipeline"]
     assert {k: Decimal(v) for k, v in pipeline["open_by_stage"].items()} == {
-        "appointmentscheduled": Decimal("100.00"),
-        "presentationscheduled": Decimal("50.00"),
+        "appointmentscheduled": Decimal("140.00"),  # d1 + d11 (d2 has no amount)
+        "presentationscheduled": Decimal("61.00"),  # d3 + d12 converted; d4 flagged
     }
-    assert Decimal(pipeline["won_amount"]) == Decimal("500.00")  # d5 + d6
+    assert {k: Decimal(v) for k, v in pipeline["weighted_by_stage"].items()} == {
+        "appointmentscheduled": Decimal("28.00"),  # x 0.2
+        "presentationscheduled": Decimal("36.60"),  # x 0.6
+    }
+    assert Decimal(pipeline["open_amount"]) == Decimal("201.00")
+    assert Decimal(pipeline["weighted_open_amount"]) == Decimal("64.60")
+    assert (pipeline["open_deals"], pipeline["open_other_currency_deals"]) == (6, 1)
+    assert Decimal(pipeline["won_amount"]) == Decimal("610.00")  # d5 + d6 + d13 converted
+    # Won in the range: d5, d6, d7 (EUR, no conversion: flagged), d13; lost: d8.
+    assert (pipeline["deals_won"], pipeline["deals_lost"]) == (4, 1)
+    assert pipeline["won_other_currency_deals"] == 1
+    assert Decimal(pipeline["win_rate"]) == Decimal("0.8")  # 4 / (4 + 1), not a mean of days
+    assert pipeline["deals_created"] == 0  # every deal was created in February
 
 
 async def test_reporting_weights_flags_and_win_rate(tenants: asyncpg.Connection) -> None:
@@ -75,8 +107,8 @@ async def test_reporting_weights_flags_and_win_rate(tenants: asyncpg.Connection)
         for r in await tenants.fetch("SELECT * FROM reporting.pipeline_summary")
     }  # fmt: skip
     assert stages == {
-        "appointmentscheduled": (2, Decimal("100.00"), Decimal("20.00"), 0),
-        "presentationscheduled": (2, Decimal("50.00"), Decimal("30.00"), 1),
+        "appointmentscheduled": (3, Decimal("140.00"), Decimal("28.00"), 0),
+        "presentationscheduled": (3, Decimal("61.00"), Decimal("36.60"), 1),
     }
     days = {
         r["day"].isoformat(): (r["deals_won"], r["deals_lost"], r["won_amount"],
@@ -90,7 +122,7 @@ async def test_reporting_weights_flags_and_win_rate(tenants: asyncpg.Connection)
         "2024-03-01": (1, 0, Decimal("300.00"), 0),
         "2024-03-02": (1, 0, Decimal("0"), 1),
         "2024-03-03": (0, 1, Decimal("0"), 0),
-        "2024-03-05": (1, 0, Decimal("200.00"), 0),
+        "2024-03-05": (2, 0, Decimal("310.00"), 0),
     }
     created = await tenants.fetchval("SELECT sum(deals_created) FROM reporting.pipeline_daily")
-    assert created == len(DEALS) - 1  # the archived deal has left the CRM
+    assert created == len(DEALS) + len(CONVERTED) - 1  # the archived deal has left the CRM

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -166,3 +167,60 @@ def test_a_throttle_fault_can_pin_the_429_shape(
     assert ("category" in body) is category
     if group:
         assert body["groupName"].endswith(f":{portal.shop.hubspot_portal_id}")
+
+
+def test_deal_currency_is_unset_on_a_single_currency_portal_and_converted_on_a_multi_one(
+    portal: Portal, deals: list[dict[str, Any]]
+) -> None:
+    """Single-currency portal (the shop's currency): `deal_currency_code` null on every deal,
+    the company currency in the account details. Multi-currency (kiri-surf, AUD with USD): the
+    code on every deal, some in USD with `amount_in_home_currency` converted at the rate."""
+    single = portal.get("/account-info/v3/details").json()
+    assert (single["companyCurrency"], single["additionalCurrencies"]) == ("USD", [])
+    codes = portal.all("deals", properties="deal_currency_code,amount,amount_in_home_currency")
+    assert {d["properties"]["deal_currency_code"] for d in codes} == {None}
+    kiri = portal.world.shops["kiri-surf.myshopify.com"]
+    headers = {"Authorization": f"Bearer {kiri.hubspot_token}"}
+    multi = portal.http.get("/account-info/v3/details", headers=headers).json()
+    assert (multi["companyCurrency"], multi["additionalCurrencies"]) == ("AUD", ["USD"])
+    props = "deal_currency_code,amount,amount_in_home_currency"
+    found: dict[str | None, int] = {}
+    after: str | None = None
+    while True:
+        params = {"limit": 100, "properties": props, **({"after": after} if after else {})}
+        body = portal.http.get("/crm/v3/objects/deals", params=params, headers=headers).json()
+        for deal in body["results"]:
+            p = deal["properties"]
+            found[p["deal_currency_code"]] = found.get(p["deal_currency_code"], 0) + 1
+            if p["deal_currency_code"] == "USD" and p["amount"]:
+                assert Decimal(p["amount_in_home_currency"]) == (
+                    Decimal(p["amount"]) * Decimal("1.52")
+                ).quantize(Decimal("0.01"))
+            elif p["amount"]:
+                assert p["amount_in_home_currency"] == p["amount"]
+        after = body.get("paging", {}).get("next", {}).get("after")
+        if not after:
+            break
+    assert set(found) == {"AUD", "USD"}
+    assert 0 < found["USD"] < found["AUD"]
+
+
+def test_associations_batch_read_answers_207_for_inputs_without_any(portal: Portal) -> None:
+    """v4 batch read: each input's associated ids as numbers; an input with none (here an id
+    the portal never issued) is in `errors` and the whole answer is 207 Multi-Status."""
+    deals = portal.get("/crm/v3/objects/deals", limit=20, associations="contacts").json()["results"]
+    ids = [d["id"] for d in deals]
+    body = {"inputs": [{"id": i} for i in [*ids, "20999999999"]]}
+    r = portal.http.post("/crm/v4/associations/deals/contacts/batch/read", json=body)
+    assert r.status_code == 207
+    got = {
+        x["from"]["id"]: sorted(str(t["toObjectId"]) for t in x["to"]) for x in r.json()["results"]
+    }
+    want = {
+        d["id"]: sorted(a["id"] for a in d["associations"]["contacts"]["results"])
+        for d in deals
+        if d.get("associations", {}).get("contacts")
+    }
+    assert got == want
+    assert "20999999999" in {e["context"]["fromObjectId"][0] for e in r.json()["errors"]}
+    assert all(isinstance(t["toObjectId"], int) for x in r.json()["results"] for t in x["to"])

@@ -563,6 +563,22 @@ $$;
 
 
 --
+-- Name: hubspot_shop_amount(numeric, text, text, numeric, text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.hubspot_shop_amount(amount numeric, currency text, company_currency text, amount_in_company_currency numeric, shop_currency text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN coalesce(currency, company_currency) = shop_currency THEN coalesce(amount, 0)
+        WHEN company_currency = shop_currency
+             AND (amount IS NULL OR amount_in_company_currency IS NOT NULL)
+            THEN coalesce(amount_in_company_currency, 0)
+    END
+$$;
+
+
+--
 -- Name: job_type_strength(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -1182,7 +1198,9 @@ CREATE TABLE core_warehouse.crm_deals (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    company_currency text,
+    amount_in_company_currency numeric
 );
 
 
@@ -1343,6 +1361,25 @@ CREATE TABLE core_warehouse.fact_web_traffic_day_totals (
     final boolean DEFAULT false NOT NULL,
     sync_job_id bigint NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: fact_web_traffic_range_totals; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.fact_web_traffic_range_totals (
+    shop_id text NOT NULL,
+    property_id text NOT NULL,
+    first_day date NOT NULL,
+    last_day date NOT NULL,
+    sessions bigint DEFAULT 0 NOT NULL,
+    users bigint DEFAULT 0 NOT NULL,
+    new_users bigint DEFAULT 0 NOT NULL,
+    sampled boolean DEFAULT false NOT NULL,
+    sync_job_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT fact_web_traffic_range_totals_check CHECK ((first_day <= last_day))
 );
 
 
@@ -1814,11 +1851,10 @@ CREATE VIEW reporting.marketing_daily WITH (security_invoker='true') AS
 CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
  WITH deals AS (
          SELECT d.shop_id,
-            d.amount,
             d.created_at,
             d.close_date,
             s.timezone,
-            (d.currency = (s.currency)::text) AS in_shop_currency,
+            storeline_private.hubspot_shop_amount(d.amount, d.currency, d.company_currency, d.amount_in_company_currency, (s.currency)::text) AS shop_amount,
             COALESCE(st.is_closed, d.is_closed_won, false) AS is_closed,
             COALESCE(st.is_won, d.is_closed_won, false) AS is_won
            FROM ((core_warehouse.crm_deals d
@@ -1841,10 +1877,10 @@ CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
             (deals.is_won)::integer AS is_won,
             ((NOT deals.is_won))::integer AS int4,
                 CASE
-                    WHEN (deals.is_won AND deals.in_shop_currency) THEN COALESCE(deals.amount, (0)::numeric)
+                    WHEN deals.is_won THEN COALESCE(deals.shop_amount, (0)::numeric)
                     ELSE (0)::numeric
                 END AS "case",
-            ((deals.is_won AND (deals.in_shop_currency IS NOT TRUE)))::integer AS int4
+            ((deals.is_won AND (deals.shop_amount IS NULL)))::integer AS int4
            FROM deals
           WHERE (deals.is_closed AND (deals.close_date IS NOT NULL))
         )
@@ -1865,6 +1901,17 @@ CREATE VIEW reporting.pipeline_daily WITH (security_invoker='true') AS
 --
 
 CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
+ WITH deals AS (
+         SELECT d_1.shop_id,
+            d_1.pipeline_id,
+            d_1.stage_id,
+            d_1.deal_id,
+            COALESCE(d_1.currency, d_1.company_currency) AS currency,
+            storeline_private.hubspot_shop_amount(d_1.amount, d_1.currency, d_1.company_currency, d_1.amount_in_company_currency, (s_1.currency)::text) AS shop_amount
+           FROM (core_warehouse.crm_deals d_1
+             JOIN app_dashboard.shops s_1 ON ((s_1.id = d_1.shop_id)))
+          WHERE (NOT d_1.archived)
+        )
  SELECT st.shop_id,
     st.pipeline_id,
     st.pipeline_label,
@@ -1874,12 +1921,13 @@ CREATE VIEW reporting.pipeline_summary WITH (security_invoker='true') AS
     st.probability,
     (s.currency)::text AS currency,
     count(d.deal_id) AS open_deals,
-    COALESCE(sum(COALESCE(d.amount, (0)::numeric)) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS open_amount,
-    COALESCE(sum((COALESCE(d.amount, (0)::numeric) * COALESCE(st.probability, (0)::numeric))) FILTER (WHERE (d.currency = (s.currency)::text)), (0)::numeric) AS weighted_amount,
-    count(d.deal_id) FILTER (WHERE (d.currency IS DISTINCT FROM (s.currency)::text)) AS other_currency_deals
+    COALESCE(sum(d.shop_amount), (0)::numeric) AS open_amount,
+    COALESCE(sum((d.shop_amount * COALESCE(st.probability, (0)::numeric))), (0)::numeric) AS weighted_amount,
+    count(d.deal_id) FILTER (WHERE (d.shop_amount IS NULL)) AS other_currency_deals,
+    count(d.deal_id) FILTER (WHERE ((d.shop_amount IS NOT NULL) AND (d.currency IS DISTINCT FROM (s.currency)::text))) AS converted_deals
    FROM ((core_warehouse.crm_pipeline_stages st
      JOIN app_dashboard.shops s ON ((s.id = st.shop_id)))
-     LEFT JOIN core_warehouse.crm_deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id) AND (NOT d.archived))))
+     LEFT JOIN deals d ON (((d.shop_id = st.shop_id) AND (d.pipeline_id = st.pipeline_id) AND (d.stage_id = st.stage_id))))
   WHERE ((NOT st.is_closed) AND (NOT st.archived))
   GROUP BY st.shop_id, st.pipeline_id, st.pipeline_label, st.stage_id, st.stage_label, st.stage_order, st.probability, s.currency;
 
@@ -2014,6 +2062,23 @@ CREATE VIEW reporting.web_traffic_daily WITH (security_invoker='true') AS
     t.final
    FROM (core_warehouse.fact_web_traffic_day_totals t
      JOIN app_dashboard.shops s ON ((s.id = t.shop_id)));
+
+
+--
+-- Name: web_traffic_range_users; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.web_traffic_range_users WITH (security_invoker='true') AS
+ SELECT shop_id,
+    property_id,
+    first_day,
+    last_day,
+    sessions,
+    users,
+    new_users,
+    sampled,
+    updated_at
+   FROM core_warehouse.fact_web_traffic_range_totals;
 
 
 --
@@ -2281,6 +2346,14 @@ ALTER TABLE ONLY core_warehouse.fact_web_traffic_daily
 
 ALTER TABLE ONLY core_warehouse.fact_web_traffic_day_totals
     ADD CONSTRAINT fact_web_traffic_day_totals_pkey PRIMARY KEY (shop_id, property_id, day);
+
+
+--
+-- Name: fact_web_traffic_range_totals fact_web_traffic_range_totals_pkey; Type: CONSTRAINT; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE ONLY core_warehouse.fact_web_traffic_range_totals
+    ADD CONSTRAINT fact_web_traffic_range_totals_pkey PRIMARY KEY (shop_id, property_id, first_day, last_day);
 
 
 --
@@ -2946,6 +3019,12 @@ ALTER TABLE core_warehouse.fact_web_traffic_daily ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: fact_web_traffic_range_totals; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.fact_web_traffic_range_totals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: order_line_items; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -3054,6 +3133,13 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_daily FOR SEL
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: fact_web_traffic_range_totals shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_range_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -3560,6 +3646,13 @@ GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticate
 
 
 --
+-- Name: TABLE fact_web_traffic_range_totals; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_range_totals TO authenticated;
+
+
+--
 -- Name: TABLE order_line_items; Type: ACL; Schema: core_warehouse; Owner: -
 --
 
@@ -3725,6 +3818,13 @@ GRANT SELECT ON TABLE reporting.sync_status TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
+
+
+--
+-- Name: TABLE web_traffic_range_users; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.web_traffic_range_users TO authenticated;
 
 
 --

@@ -3,13 +3,13 @@ across every shop; GA4 quota per Cloud project and property; a HubSpot portal's 
 shops that share it): storeline_private.source_budgets and its two functions.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 """
 
 from storeline.core.migrate import apply_files
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
-"""The GA4 connector: the credential's property (`property_id`) → day totals and one-day
-breakdowns staged raw, page by page → the re-pulled days replaced in core_warehouse, in one
-fenced transaction.
+"""The GA4 connector: the credential's property (`property_id`) → day totals, one-day breakdowns
+and range users staged raw, page by page → the re-pulled days (and the ranges overlapping them)
+replaced in core_warehouse, in one fenced transaction.
 
 HISTORICAL_INIT / REBUILD read the property's retention (`retention_months`, bounded by the first
 day GA4 has data for); INCREMENTAL re-reads the trailing days GA4 still restates
@@ -40,6 +40,7 @@ class PropertyPlan(State):
     done_until: date | None = None  # every day up to here is staged
     empty: bool = False  # no sessions in the retention window: nothing to read
     timezone: str | None = None
+    ranges_done: bool = False  # the range users (reports.user_ranges) are staged
 
 
 class PropertyCursor(State):
@@ -111,6 +112,7 @@ class Ga4Sync:
         plan = self.plan
         if plan.empty or plan.since is None or plan.until is None:
             return
+        first, last = plan.since, plan.until
         start = plan.since if plan.done_until is None else plan.done_until + timedelta(days=1)
         while start <= plan.until:
             self.ctx.check_cancelled()
@@ -124,6 +126,16 @@ class Ga4Sync:
             await self.writer.copy(lines, checkpoint=checkpoint)
             plan = done
             start = end + timedelta(days=1)
+        if not plan.ranges_done:
+            finished = plan.model_copy(update={"ranges_done": True})
+
+            def ranges_checkpoint(consumed: int, finished_copy: bool) -> Any:
+                return entry(PROGRESS, finished) if finished_copy else {}
+
+            ranges = reports.user_ranges(first, last)
+            lines = reports.range_lines(self.client, ranges)
+            await self.writer.copy(lines, checkpoint=ranges_checkpoint)
+            plan = finished
         self.plan = plan
 
     async def _plan(self) -> PropertyPlan:
@@ -154,5 +166,7 @@ class Ga4Sync:
                 await conn.execute(
                     q["ga4_insert_totals"], shop, self.property_id, job, settled, plan.timezone
                 )
+                await conn.execute(q["ga4_delete_ranges"], *args)
+                await conn.execute(q["ga4_insert_ranges"], shop, self.property_id, job)
         cursor = PropertyCursor(property_id=self.property_id, today=plan.until or None)
         self.ctx.set_cursor(cursor.model_dump(mode="json"))

@@ -1,6 +1,6 @@
 """The runReport requests the connector sends, and their pages as raw JSON lines for staging.
 
-Three requests, each with one `dateRanges` entry (several ranges add a `dateRange` column,
+Four requests, each with one `dateRanges` entry (several ranges add a `dateRange` column,
 zero-filled rows and per-range totals: docs/platforms/ga4.md item 8, avoided here):
 - span: `date` x sessions over the retention window, ending "today" in the property's timezone,
   so the property's own clock says which days exist (the worker's clock is not GA4's);
@@ -9,7 +9,9 @@ zero-filled rows and per-range totals: docs/platforms/ga4.md item 8, avoided her
 - breakdown: date x channel x source x medium x device for ONE day per request (never sampled),
   additive metrics only. No user metric is asked for: users do not add up across these rows, and
   on a property with Google signals a user metric makes the request thresholded (small rows
-  withheld, 120 such requests an hour), so additive rows would no longer sum to the day.
+  withheld, 120 such requests an hour), so additive rows would no longer sum to the day;
+- range users: no dimension over a whole range (the last 7 and 30 days, calendar months): the
+  only way to know a range's users, which are fewer than the sum of its days' (item 5).
 Each staged line is one page: {"kind", the day or range, "offset", "response": raw answer}; the
 answer's bytes go through untouched (orjson.Fragment), metadata and propertyQuota included.
 """
@@ -89,6 +91,32 @@ async def chunk_lines(
     for lines in await asyncio.gather(*(day_pages(d) for d in days)):
         for line in lines:
             yield line
+
+
+RANGE_METRICS = ("sessions", "totalUsers", "newUsers")
+TRAILING_DAYS = (7, 30)  # the dashboard's usual windows ending today (the API's default: 30)
+
+
+def user_ranges(since: date, until: date) -> list[tuple[date, date]]:
+    """The ranges whose users a job asks GA4 for (users over a range are GA4's own count, never
+    a sum of days): the last 7 and 30 days ending at `until`, and every calendar month the job's
+    days touch (month to date for `until`'s month)."""
+    ranges = {(until - timedelta(days=n - 1), until) for n in TRAILING_DAYS}
+    month = since.replace(day=1)
+    while month <= until:
+        following = (month + timedelta(days=32)).replace(day=1)
+        ranges.add((month, min(following - timedelta(days=1), until)))
+        month = following
+    return sorted(ranges)
+
+
+async def range_lines(client: Ga4Client, ranges: list[tuple[date, date]]) -> AsyncIterator[bytes]:
+    """One request per range with no dimension: a single row, users counted over the range."""
+    for first, last in ranges:
+        request = body((), RANGE_METRICS, first.isoformat(), last.isoformat())
+        del request["orderBys"]  # nothing to order: no dimension
+        async for page in client.pages(request):
+            yield _line(page, kind="range", since=first.isoformat(), until=last.isoformat())
 
 
 def _line(page: Page, **context: str) -> bytes:

@@ -8,6 +8,7 @@ Classified by status and HubSpot's error fields, never by message text (docs/pla
   404                    → NotFound (an object archived since it was found)
   400                    → BadRequest (search past the 10,000-result cap answers 400: the
                            search reader re-slices instead of failing)
+  207                    → a batch answer (some inputs in its `errors`): read as a 200
   5xx, non-JSON 200      → resend with backoff
   anything else          → TerminalError
 With an OAuth credential, an access token that expires mid-job (401 EXPIRED_AUTHENTICATION) is
@@ -88,6 +89,10 @@ class HubSpotClient:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return await self._send(self.objects, "GET", self._url(path), params=params)
 
+    async def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A batch read: paced with the object endpoints (the portal's 10-second tier)."""
+        return await self._send(self.objects, "POST", self._url(path), json=body)
+
     async def search(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         url = self._url(f"/crm/v3/objects/{kind}/search")
         return await self._send(self.searches, "POST", url, json=body)
@@ -118,7 +123,7 @@ class HubSpotClient:
     def _classify(self, response: httpx.Response) -> dict[str, Any]:
         """The answer's JSON object, or the exception the module docstring maps it to."""
         status = response.status_code
-        if status == 200:
+        if status in (200, 207):  # 207: a batch read whose `errors` list some inputs
             try:
                 payload = orjson.loads(response.content)
             except orjson.JSONDecodeError:

@@ -11,8 +11,9 @@ to the newest stamp search knew when the job started (`objects.newest`), sliced 
 records, and the warehouse soft-deletes them. The cursor is that starting "newest" stamp, never
 a stamp read late in the job, so changes made while a job runs are read by the next one.
 
-Search cannot return associations: objects an incremental finds that the warehouse has no
-associations for (new ones) are read once more by id with them (`objects.with_links`).
+Search cannot return associations: the associations of every object an incremental finds
+(new, or changed and perhaps re-associated) are read through the v4 batch read, a thousand ids a
+request (`objects.links`), and replace the stored ones.
 
 Each kind's plan (backfill or window, and the new cursor) is fixed in the job's progress on the
 first attempt, and each step commits "done" with its last staged rows: a retry skips finished
@@ -115,7 +116,8 @@ class HubSpotSync:
         self.plans: dict[str, KindPlan] = {}
 
     async def pipelines(self) -> None:
-        """Pipelines and stages are a handful of rows: re-read by every job (and attempt)."""
+        """Pipelines, stages and the portal's company currency are a handful of rows: re-read by
+        every job (and attempt)."""
         await self.writer.copy(objects.pipelines(self.client))
 
     async def kind(self, kind: Kind) -> None:
@@ -139,9 +141,7 @@ class HubSpotSync:
         self.ctx.check_cancelled()
         if not plan.links_done:
             plan = plan.model_copy(update={"links_done": True})
-            await self.writer.copy(
-                await self._new_links(kind), checkpoint=_when_finished(key, plan)
-            )
+            await self.writer.copy(await self._links(kind), checkpoint=_when_finished(key, plan))
         self.ctx.check_cancelled()
         if not plan.archived_done:
             plan = plan.model_copy(update={"archived_done": True})
@@ -149,16 +149,14 @@ class HubSpotSync:
             await self.writer.copy(lines, checkpoint=_when_finished(key, plan))
         self.plans[kind.name] = plan
 
-    async def _new_links(self, kind: Kind) -> AsyncIterator[bytes]:
-        """The associations of objects this job's search found and the warehouse has none for
-        (new since the last job); a backfill's lists carry them already."""
+    async def _links(self, kind: Kind) -> AsyncIterator[bytes]:
+        """The current associations of every object this job's search found: new ones have
+        none stored, changed ones may have been re-associated. A backfill's lists carry them."""
         if not kind.associations:
             return _nothing()
         async with self.ctx.connection() as conn:
-            rows = await conn.fetch(
-                sql()[f"hubspot_unlinked_{kind.name}"], self.ctx.shop.id, self.ctx.job.id
-            )
-        return objects.with_links(self.client, kind, [r["object_id"] for r in rows])
+            rows = await conn.fetch(sql()["hubspot_searched"], self.ctx.job.id, kind.name)
+        return objects.links(self.client, kind, [r["object_id"] for r in rows])
 
     async def _plan(self, kind: Kind) -> KindPlan:
         cursor = read(KindCursor, self.ctx.cursor, kind.name)
@@ -177,6 +175,9 @@ class HubSpotSync:
             await conn.execute(q["hubspot_upsert_stages"], shop, job)
             for name in self.plans:
                 await conn.execute(q[f"hubspot_upsert_{name}"], shop, job)
+                if KINDS[name].associations:
+                    await conn.execute(q[f"hubspot_links_{name}"], shop, job)
+            await conn.execute(q["hubspot_company_currency"], shop, job)
         watermark = {
             name: KindCursor(modified=plan.mark).model_dump(mode="json")
             for name, plan in self.plans.items()

@@ -3,12 +3,11 @@
 Every staged line wraps one object exactly as HubSpot returned it with where it came from:
 `{"kind": "deals", "source": "list" | "archived" | "search", "object": {...}}`. The source matters
 to the transform: a list read asked for associations (absent means none), a search cannot return
-them (absent means unknown: keep what is stored).
+them (absent means unknown: keep what is stored, until the object's `links` line says).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from storeline.platforms.hubspot.client import HubSpotClient, NotFound
+from storeline.platforms.hubspot.client import HubSpotClient
+from storeline.worker.errors import CredentialError
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ KINDS: dict[str, Kind] = {
             "amount", "deal_currency_code", "pipeline", "dealstage", "closedate", "createdate",
             "hs_lastmodifieddate", "hubspot_owner_id", "hs_is_closed_won", "hs_is_closed",
             "hs_deal_stage_probability", "dealname", "dealtype", "renewal_date",
+            "amount_in_home_currency",
         ),
         ("contacts", "companies"),
     ),
@@ -98,24 +99,36 @@ async def listed(client: HubSpotClient, kind: Kind, *, archived: bool) -> AsyncI
         params["after"] = str(after)
 
 
-async def with_links(
-    client: HubSpotClient, kind: Kind, ids: Sequence[str], concurrency: int = 8
+async def links(
+    client: HubSpotClient, kind: Kind, ids: Sequence[str], batch: int = 1000
 ) -> AsyncIterator[bytes]:
-    """Objects by id with their associations, a few requests at a time: search cannot return
-    associations, so records an incremental found for the first time are read once more."""
-    params = {"properties": ",".join(kind.properties), "associations": ",".join(kind.associations)}
-
-    async def one(object_id: str) -> dict[str, Any] | None:
-        try:
-            return await client.get(f"/crm/v3/objects/{kind.name}/{object_id}", params)
-        except NotFound:
-            return None  # archived since: the archived list reads it
-
-    for start in range(0, len(ids), concurrency):
-        found = await asyncio.gather(*(one(i) for i in ids[start : start + concurrency]))
-        for obj in found:
-            if obj is not None and obj.get("id") is not None:
-                yield line(kind, "list", obj)
+    """The current associations of objects by id, through the v4 batch read (`batch` ids a
+    request per associated kind): search cannot return associations, so every object an
+    incremental found (new, or changed and maybe re-associated) has them read here. Each id
+    gets one line `{"kind": "links", "of": <kind>, "object": {"id", "associations"}}` in the
+    list endpoints' shape. An id the answer leaves out (207: listed in `errors`) has none."""
+    found: dict[str, dict[str, list[str]]] = {i: {t: [] for t in kind.associations} for i in ids}
+    for target in kind.associations:
+        url = f"/crm/v4/associations/{kind.name}/{target}/batch/read"
+        for start in range(0, len(ids), batch):
+            inputs: list[dict[str, str]] = [{"id": i} for i in ids[start : start + batch]]
+            while inputs:  # an object with more associations than one answer holds pages on
+                page = await client.post(url, {"inputs": inputs})
+                inputs = []
+                for result in page.get("results") or []:
+                    source = str((result.get("from") or {}).get("id", ""))
+                    if source not in found:
+                        continue
+                    found[source][target] += [
+                        str(t["toObjectId"]) for t in result.get("to") or [] if "toObjectId" in t
+                    ]
+                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        inputs.append({"id": source, "after": str(after)})
+    for object_id, targets in found.items():
+        linked = {t: {"results": [{"id": i} for i in to]} for t, to in targets.items()}
+        obj = {"id": object_id, "associations": linked}
+        yield orjson.dumps({"kind": "links", "of": kind.name, "object": obj})
 
 
 async def newest(client: HubSpotClient, kind: Kind) -> datetime | None:
@@ -135,7 +148,16 @@ async def newest(client: HubSpotClient, kind: Kind) -> datetime | None:
 
 
 async def pipelines(client: HubSpotClient) -> AsyncIterator[bytes]:
+    """The deal pipelines, then the portal's account details: its company currency is the
+    currency of every deal without `deal_currency_code` (single-currency portals set none)."""
     page = await client.get("/crm/v3/pipelines/deals")
     for pipeline in page.get("results") or []:
         if isinstance(pipeline, dict):
             yield orjson.dumps({"kind": "pipelines", "source": "list", "object": pipeline})
+    try:
+        account = await client.get("/account-info/v3/details")
+    except CredentialError as err:
+        if err.code != "hubspot_permission":
+            raise
+        return  # no access to the details: deals without a currency stay flagged
+    yield orjson.dumps({"kind": "account", "source": "list", "object": account})

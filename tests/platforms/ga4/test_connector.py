@@ -12,9 +12,11 @@ import asyncpg
 import pytest
 
 from sandbox.faults import FaultKind
+from sandbox.ga4 import oracle
 from sandbox.server import RunningSandbox
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
+from storeline.platforms.ga4.reports import user_ranges
 from tests.fixtures.sandbox import FreshSandbox
 from tests.platforms.ga4.support import connect_ga4, daily_mismatches, ga4_engine
 from tests.platforms.shopify.connector_support import wait_for
@@ -99,6 +101,23 @@ async def test_backfill_equals_the_oracle_on_every_day(
             "WHERE shop_id = $1 AND channel_group = '(other)'",
             shop.shop_id,
         )
+        # Users over whole ranges, as GA4 counts them over each (never a sum of its days).
+        ranges = await conn.fetch(
+            "SELECT first_day, last_day, users FROM core_warehouse.fact_web_traffic_range_totals "
+            "WHERE shop_id = $1",
+            shop.shop_id,
+        )
+        summed = await conn.fetchval(
+            "SELECT sum(users) FROM core_warehouse.fact_web_traffic_day_totals "
+            "WHERE shop_id = $1 AND day > $2::date - 30",
+            shop.shop_id,
+            last,
+        )
+    assert {(r["first_day"], r["last_day"]) for r in ranges} == set(user_ranges(first, last))
+    for r in ranges:
+        assert r["users"] == oracle.users(running.world, shop, r["first_day"], r["last_day"])
+    last_30 = next(r["users"] for r in ranges if r["last_day"] - r["first_day"] == timedelta(29))
+    assert 0 < last_30 < summed
     if shop_id == AURORA:
         assert flags["other"] > 0
         assert others > 0
@@ -261,6 +280,50 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_access_tokens_are_refreshed_before_they_expire(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """A token within `token_leeway_seconds` of its expiry is replaced before it is sent: with a
+    leeway longer than Google's hour every request gets a fresh one and none is refused."""
+    shop = running.world.shops[BERLIN]
+    async with pool.acquire() as conn:
+        job_id = await connect_ga4(conn, shop)
+    async with ga4_engine(db_dsn, running, token_leeway_seconds=7200) as built:
+        (job,) = await wait_for(pool, [job_id], ("SUCCEEDED", "FAILED"), within=60)
+    assert job["status"] == "SUCCEEDED", job["error"]
+    client = built[-1].last_client
+    assert client is not None
+    assert client.auth.refreshes == client.stats.requests > 1
+
+
+async def test_the_thresholded_requests_quota_running_out_stops_the_job(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """On a Google-signals property every request with users spends one of 120 thresholded
+    requests an hour; once that bucket is empty the whole property is refused, so the job stops
+    before Google refuses it, names the bucket, and leaves the cursor (issue 22 item 7)."""
+    shop = running.world.shops[BERLIN]
+    running.world.faults.inject(
+        "ga4", shop.shop_id, FaultKind.THROTTLE, quota="potentiallyThresholdedRequestsPerHour",
+        leave=1,
+    )  # fmt: skip
+    async with pool.acquire() as conn:
+        job_id = await connect_ga4(conn, shop)
+    async with ga4_engine(db_dsn, running) as built:
+        for _ in range(200):
+            if await _requeued(pool, job_id):
+                break
+            await _sleep()
+    (event, *_) = await _requeued(pool, job_id)
+    assert event["error"]["code"] == "ga4_quota_exhausted"
+    assert "potentiallyThresholdedRequestsPerHour" in event["error"]["message"]
+    assert await _cursor(pool, shop.shop_id) is None
+    client = built[0].last_client
+    assert client is not None
+    assert client.stats.requests == 2  # the span probe, then the day totals (with users)
+    assert client.stats.throttled == 0
 
 
 async def test_a_second_worker_waits_for_the_bucket_the_first_found_empty(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
@@ -168,14 +168,19 @@ async def pipeline_mismatches(
             out.append(f"{day}: (product, oracle) {got} != {expect}")
     out += [f"{day}: a row outside the oracle's days" for day in days]
     open_now = {
-        r["stage_id"]: (r["pipeline_id"], r["open_deals"], r["open_amount"])
+        r["stage_id"]: (
+            r["pipeline_id"],
+            r["open_deals"],
+            r["open_amount"],
+            r["weighted_amount"].quantize(Decimal("0.01"), ROUND_HALF_UP),
+        )
         for r in await conn.fetch(
             "SELECT * FROM reporting.pipeline_summary WHERE shop_id = $1 AND open_deals > 0",
             shop.shop_id,
         )
     }
     want_now = {
-        stage: (v["pipeline"], v["deals"], Decimal(v["amount"]))
+        stage: (v["pipeline"], v["deals"], Decimal(v["amount"]), Decimal(v["weighted"]))
         for stage, v in oracle.pipeline_now(world, shop).items()
     }
     if open_now != want_now:
@@ -184,14 +189,15 @@ async def pipeline_mismatches(
 
 
 async def link_mismatches(
-    conn: asyncpg.Connection, world: World, shop: ShopProfile, since: datetime
+    conn: asyncpg.Connection, world: World, shop: ShopProfile, after_job: int
 ) -> list[str]:
-    """Deals created after `since`: their stored contacts and companies against the sandbox's."""
+    """Deals written by jobs after `after_job` (new or changed since): their stored contacts and
+    companies against the sandbox's now."""
     rows = await conn.fetch(
         "SELECT deal_id, contact_ids, company_ids FROM core_warehouse.crm_deals "
-        "WHERE shop_id = $1 AND created_at > $2 AND NOT archived",
+        "WHERE shop_id = $1 AND sync_job_id > $2 AND NOT archived",
         shop.shop_id,
-        since,
+        after_job,
     )
     out: list[str] = []
     for row in rows:

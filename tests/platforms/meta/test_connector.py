@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from sandbox.faults import FaultKind
+from sandbox.meta import oracle
 from sandbox.server import RunningSandbox
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
@@ -55,6 +56,30 @@ async def test_backfill_equals_the_oracle_on_every_day(
     assert ads["n"] > 0
     assert ads["bare"] == 0
     assert ads["currencies"] == 1
+    # Reach is de-duplicated: stored at the grain fetched (ad x day), equal to Meta's there, and
+    # no reporting relation sums it (issue 22 item 3).
+    month = last - timedelta(days=29)
+    stored = {
+        f"{r['ad_id']}|{r['day'].isoformat()}": r["reach"]
+        for r in await pool.fetch(
+            "SELECT ad_id, day, reach FROM core_warehouse.fact_marketing_campaign_daily "
+            "WHERE day >= $1",
+            month,
+        )
+        if r["reach"]
+    }
+    expected = {
+        f"{e['id']}|{e['date_start']}": e["reach"]
+        for e in oracle.reach(running.world, shop, month, last, level="ad", increment=1)
+        if e["reach"]
+    }
+    assert stored == expected
+    summed = await pool.fetchval(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_schema IN ('reporting', 'core_warehouse') AND column_name = 'reach' "
+        "AND table_name <> 'fact_marketing_campaign_daily'"
+    )
+    assert summed == 0
     account = await pool.fetchrow("SELECT * FROM reporting.ad_accounts")
     assert account["account_id"] == shop.meta_ad_account_id
     assert account["currency_matches_shop"]

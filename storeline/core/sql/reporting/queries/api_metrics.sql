@@ -79,12 +79,22 @@ marketing AS (
 ),
 traffic AS (
     -- GA4 day totals (reporting.web_traffic_daily); NULL for a shop without GA4 data. Users are
-    -- de-duplicated by GA4 per day and cannot be summed (docs/platforms/ga4.md, item 5): `users`
-    -- is exact for a one-day range only, `avg_daily_users` is the mean of the days' own counts.
-    -- New users add up across days (a user is new once). Ratios come from summed parts;
-    -- revenue per session only from revenue in the shop's currency.
+    -- de-duplicated by GA4 over the range a request asks for and cannot be summed
+    -- (docs/platforms/ga4.md, item 5): `users` is a one-day range's day total, or the users
+    -- GA4 counted over exactly this range when the connector asked for it (the last 7 / 30 days
+    -- ending today, a calendar month, month to date: reporting.web_traffic_range_users), else
+    -- NULL; `avg_daily_users` is the mean of the days' own counts. New users add up across days
+    -- (a user is new once). Ratios come from summed parts; revenue per session only from
+    -- revenue in the shop's currency.
     SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
-           CASE WHEN r.day_from = r.day_to THEN max(t.users) END AS users,
+           coalesce(
+               CASE WHEN r.day_from = r.day_to THEN max(t.users) END,
+               (SELECT u.users FROM reporting.web_traffic_range_users AS u
+                WHERE u.shop_id = r.shop_id AND u.first_day = r.day_from
+                  AND u.last_day = r.day_to
+                ORDER BY u.updated_at DESC
+                LIMIT 1)
+           ) AS users,
            round(avg(t.users), 2) AS avg_daily_users,
            sum(t.new_users)::bigint AS new_users,
            round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
@@ -100,19 +110,34 @@ traffic AS (
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
-    -- HubSpot: open amount per open stage id now, and the amount won over the range (by the
-    -- deals' shop-local close day), both in the shop's currency only (reporting.pipeline_*
-    -- flag the others). NULL for a shop whose pipelines were never synced.
-    SELECT r.shop_id, o.open_by_stage,
-           CASE WHEN o.open_by_stage IS NOT NULL THEN coalesce(w.won_amount, 0) END AS won_amount
+    -- HubSpot: the open pipeline now (per open stage id and in all: amount, and amount weighted
+    -- by the stage's probability, rounded to the cent), and over the range (by the deals'
+    -- shop-local days) deals created, won and lost, the amount won and the win rate, won over
+    -- won + lost (never a mean of daily rates). Money is in the shop's currency only, deals
+    -- HubSpot converted to it included; the others are counted as flagged, never summed.
+    -- NULL for a shop whose pipelines were never synced.
+    SELECT r.shop_id, o.open_by_stage, o.weighted_by_stage, o.open_deals, o.open_amount,
+           o.weighted_open_amount, o.open_other_currency_deals,
+           CASE WHEN o.open_by_stage IS NOT NULL THEN coalesce(w.won_amount, 0) END AS won_amount,
+           coalesce(w.deals_created, 0) AS deals_created, coalesce(w.deals_won, 0) AS deals_won,
+           coalesce(w.deals_lost, 0) AS deals_lost,
+           coalesce(w.won_other_currency_deals, 0) AS won_other_currency_deals,
+           round(w.deals_won::numeric / nullif(w.deals_won + w.deals_lost, 0), 4) AS win_rate
     FROM ranges AS r
     LEFT JOIN LATERAL (
-        SELECT jsonb_object_agg(p.stage_id, p.open_amount::text) AS open_by_stage
+        SELECT jsonb_object_agg(p.stage_id, p.open_amount::text) AS open_by_stage,
+               jsonb_object_agg(p.stage_id, round(p.weighted_amount, 2)::text)
+                   AS weighted_by_stage,
+               sum(p.open_deals)::integer AS open_deals, sum(p.open_amount) AS open_amount,
+               round(sum(p.weighted_amount), 2) AS weighted_open_amount,
+               sum(p.other_currency_deals)::integer AS open_other_currency_deals
         FROM reporting.pipeline_summary AS p
         WHERE p.shop_id = r.shop_id
     ) AS o ON true
     LEFT JOIN LATERAL (
-        SELECT sum(d.won_amount) AS won_amount
+        SELECT sum(d.won_amount) AS won_amount, sum(d.deals_created)::integer AS deals_created,
+               sum(d.deals_won)::integer AS deals_won, sum(d.deals_lost)::integer AS deals_lost,
+               sum(d.won_other_currency)::integer AS won_other_currency_deals
         FROM reporting.pipeline_daily AS d
         WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.day_from AND r.day_to
     ) AS w ON true
@@ -140,7 +165,9 @@ SELECT r.shop_id, r.day_from, r.day_to,
        m.roas,
        t.sessions, t.users, t.avg_daily_users, t.new_users, t.engagement_rate,
        t.conversion_rate, t.revenue_per_session, t.traffic_timezone_matches_shop,
-       p.open_by_stage, p.won_amount,
+       p.open_by_stage, p.weighted_by_stage, p.open_deals, p.open_amount, p.weighted_open_amount,
+       p.open_other_currency_deals, p.won_amount, p.deals_created, p.deals_won, p.deals_lost,
+       p.won_other_currency_deals, p.win_rate,
        st.max_stale_minutes,
        coalesce(st.stale_platforms, '{}') AS stale_platforms
 FROM ranges AS r
@@ -171,11 +198,23 @@ SELECT d.day,
        k.aov,
        coalesce(k.provisional, false) AS provisional,
        c.agrees AS report_agrees,
-       c.differences AS report_differences
+       c.differences AS report_differences,
+       -- GA4's own figures for the day (NULL without GA4 data): the day-level user totals a
+       -- range's users cannot be summed from (docs/platforms/ga4.md, item 5).
+       w.sessions AS traffic_sessions, w.users AS traffic_users,
+       w.new_users AS traffic_new_users, w.engagement_rate AS traffic_engagement_rate,
+       w.conversion_rate AS traffic_conversion_rate
 FROM generate_series(0, $3::date - $2::date) AS i
 CROSS JOIN LATERAL (SELECT $2::date + i AS day) AS d
 LEFT JOIN reporting.daily_figures AS k ON k.shop_id = $1::text AND k.day = d.day
 LEFT JOIN reporting.shopify_report_comparison AS c ON c.shop_id = $1::text AND c.day = d.day
+LEFT JOIN LATERAL (
+    SELECT t.sessions, t.users, t.new_users, t.engagement_rate, t.conversion_rate
+    FROM reporting.web_traffic_daily AS t
+    WHERE t.shop_id = $1::text AND t.day = d.day
+    ORDER BY t.property_id
+    LIMIT 1
+) AS w ON true
 ORDER BY d.day
 
 -- name: metrics_recent_orders

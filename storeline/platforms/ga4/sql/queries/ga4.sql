@@ -101,3 +101,32 @@ SELECT $1, $2, d.day, coalesce(d.meta ->> 'timeZone', $5::text), d.meta ->> 'cur
        $3
 FROM days AS d
 LEFT JOIN flags AS f ON f.day = d.day
+
+-- name: ga4_delete_ranges
+-- Range users overlapping the re-pulled days ($1 shop, $2 property, $3..$4 days): their users
+-- may have changed with those days; this job asked for the ones still wanted again.
+DELETE FROM core_warehouse.fact_web_traffic_range_totals
+WHERE shop_id = $1 AND property_id = $2 AND first_day <= $4::date AND last_day >= $3::date
+
+-- name: ga4_insert_ranges
+-- The job's range pages → one row per range ($1 shop, $2 property, $3 job): a request with no
+-- dimension answers one row, users counted over the whole range. A range without data has no
+-- row (GA4 leaves `rows` out), so none is stored and the API shows no users for it.
+WITH pages AS (
+    SELECT DISTINCT ON (payload ->> 'since', payload ->> 'until')
+           (payload ->> 'since')::date AS first_day, (payload ->> 'until')::date AS last_day,
+           payload -> 'response' AS response
+    FROM staging_ingest.ga4_reports_raw
+    WHERE sync_job_id = $3 AND kind = 'range'
+    ORDER BY payload ->> 'since', payload ->> 'until', line_no DESC
+)
+INSERT INTO core_warehouse.fact_web_traffic_range_totals AS t (
+    shop_id, property_id, first_day, last_day, sessions, users, new_users, sampled, sync_job_id)
+SELECT $1, $2, p.first_day, p.last_day, (r ->> 'sessions')::bigint,
+       (r ->> 'totalUsers')::bigint, (r ->> 'newUsers')::bigint,
+       p.response -> 'metadata' ? 'samplingMetadatas', $3
+FROM pages AS p
+CROSS JOIN LATERAL storeline_private.ga4_rows(p.response) AS r
+ON CONFLICT (shop_id, property_id, first_day, last_day) DO UPDATE SET
+    sessions = excluded.sessions, users = excluded.users, new_users = excluded.new_users,
+    sampled = excluded.sampled, sync_job_id = excluded.sync_job_id, updated_at = now()

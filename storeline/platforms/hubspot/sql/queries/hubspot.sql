@@ -50,7 +50,7 @@ WITH latest AS (
 INSERT INTO core_warehouse.crm_deals AS t (
     shop_id, deal_id, deal_name, pipeline_id, stage_id, amount, currency, close_date, owner_id,
     is_closed_won, stage_probability, deal_type, renewal_date, contact_ids, company_ids,
-    created_at, updated_at, archived, archived_at, raw, sync_job_id)
+    created_at, updated_at, archived, archived_at, raw, sync_job_id, amount_in_company_currency)
 SELECT $1, o ->> 'id', p ->> 'dealname', p ->> 'pipeline', p ->> 'dealstage',
        storeline_private.hubspot_number(p ->> 'amount'), nullif(p ->> 'deal_currency_code', ''),
        storeline_private.hubspot_datetime(p ->> 'closedate'), nullif(p ->> 'hubspot_owner_id', ''),
@@ -60,7 +60,8 @@ SELECT $1, o ->> 'id', p ->> 'dealname', p ->> 'pipeline', p ->> 'dealstage',
        CASE WHEN source <> 'search' THEN storeline_private.hubspot_links(o, 'contacts') END,
        CASE WHEN source <> 'search' THEN storeline_private.hubspot_links(o, 'companies') END,
        (o ->> 'createdAt')::timestamptz, (o ->> 'updatedAt')::timestamptz,
-       coalesce((o ->> 'archived')::boolean, false), (o ->> 'archivedAt')::timestamptz, o, $2
+       coalesce((o ->> 'archived')::boolean, false), (o ->> 'archivedAt')::timestamptz, o, $2,
+       storeline_private.hubspot_number(p ->> 'amount_in_home_currency')
 FROM latest CROSS JOIN LATERAL (SELECT o -> 'properties' AS p) AS x
 ON CONFLICT (shop_id, deal_id) DO UPDATE SET
     deal_name = excluded.deal_name, pipeline_id = excluded.pipeline_id,
@@ -73,8 +74,25 @@ ON CONFLICT (shop_id, deal_id) DO UPDATE SET
     company_ids = coalesce(excluded.company_ids, t.company_ids),
     created_at = excluded.created_at, updated_at = excluded.updated_at,
     archived = excluded.archived, archived_at = excluded.archived_at, raw = excluded.raw,
+    amount_in_company_currency = excluded.amount_in_company_currency,
     sync_job_id = excluded.sync_job_id, loaded_at = now()
 WHERE excluded.updated_at >= t.updated_at
+
+-- name: hubspot_company_currency
+-- The portal's company currency from this job's account details ($1 shop, $2 job) on every
+-- deal of the shop: it is the currency of a deal without deal_currency_code, and what
+-- amount_in_company_currency is in. Nothing changes when the job could not read the details.
+WITH account AS (
+    SELECT nullif(payload -> 'object' ->> 'companyCurrency', '') AS currency
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'account'
+    ORDER BY line_no DESC
+    LIMIT 1
+)
+UPDATE core_warehouse.crm_deals AS d SET company_currency = a.currency
+FROM account AS a
+WHERE d.shop_id = $1 AND a.currency IS NOT NULL
+  AND d.company_currency IS DISTINCT FROM a.currency
 
 -- name: hubspot_upsert_contacts
 WITH latest AS (
@@ -130,22 +148,38 @@ ON CONFLICT (shop_id, company_id) DO UPDATE SET
     sync_job_id = excluded.sync_job_id, loaded_at = now()
 WHERE excluded.updated_at >= t.updated_at
 
--- name: hubspot_unlinked_deals
--- Deals this job's search found ($1 shop, $2 job) whose associations the warehouse lacks.
-SELECT DISTINCT r.object_id
-FROM staging_ingest.hubspot_raw AS r
-WHERE r.sync_job_id = $2 AND r.kind = 'deals' AND r.payload ->> 'source' = 'search'
-  AND NOT EXISTS (
-      SELECT FROM core_warehouse.crm_deals AS d
-      WHERE d.shop_id = $1 AND d.deal_id = r.object_id AND d.contact_ids IS NOT NULL)
-ORDER BY r.object_id
+-- name: hubspot_searched
+-- The objects of one kind this job's search found ($1 job, $2 kind): their associations are
+-- read next (search cannot return them).
+SELECT DISTINCT object_id
+FROM staging_ingest.hubspot_raw
+WHERE sync_job_id = $1 AND kind = $2 AND payload ->> 'source' = 'search'
+ORDER BY object_id
 
--- name: hubspot_unlinked_contacts
--- Contacts this job's search found ($1 shop, $2 job) whose associations the warehouse lacks.
-SELECT DISTINCT r.object_id
-FROM staging_ingest.hubspot_raw AS r
-WHERE r.sync_job_id = $2 AND r.kind = 'contacts' AND r.payload ->> 'source' = 'search'
-  AND NOT EXISTS (
-      SELECT FROM core_warehouse.crm_contacts AS c
-      WHERE c.shop_id = $1 AND c.contact_id = r.object_id AND c.company_ids IS NOT NULL)
-ORDER BY r.object_id
+-- name: hubspot_links_deals
+-- The associations this job read by batch for deals it found by search ($1 shop, $2 job)
+-- replace the stored ones (the read is newer than any list read of an earlier job).
+WITH links AS (
+    SELECT DISTINCT ON (object_id) object_id, payload -> 'object' AS o
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'links' AND payload ->> 'of' = 'deals'
+    ORDER BY object_id, line_no DESC
+)
+UPDATE core_warehouse.crm_deals AS d
+SET contact_ids = storeline_private.hubspot_links(l.o, 'contacts'),
+    company_ids = storeline_private.hubspot_links(l.o, 'companies')
+FROM links AS l
+WHERE d.shop_id = $1 AND d.deal_id = l.object_id
+
+-- name: hubspot_links_contacts
+-- As hubspot_links_deals, for contacts' companies.
+WITH links AS (
+    SELECT DISTINCT ON (object_id) object_id, payload -> 'object' AS o
+    FROM staging_ingest.hubspot_raw
+    WHERE sync_job_id = $2 AND kind = 'links' AND payload ->> 'of' = 'contacts'
+    ORDER BY object_id, line_no DESC
+)
+UPDATE core_warehouse.crm_contacts AS c
+SET company_ids = storeline_private.hubspot_links(l.o, 'companies')
+FROM links AS l
+WHERE c.shop_id = $1 AND c.contact_id = l.object_id
