@@ -64,7 +64,7 @@ CREATE SCHEMA storeline_private;
 --
 
 CREATE DOMAIN app_dashboard.platform AS text
-	CONSTRAINT platform_known CHECK ((VALUE = ANY (ARRAY['SHOPIFY'::text, 'META'::text, 'GA4'::text, 'HUBSPOT'::text])));
+	CONSTRAINT platform_known CHECK ((VALUE = ANY (ARRAY['SHOPIFY'::text, 'META'::text, 'GA4'::text, 'HUBSPOT'::text, 'BIGQUERY'::text])));
 
 
 --
@@ -504,6 +504,25 @@ $$;
 
 
 --
+-- Name: record_mirror_deletes(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.record_mirror_deletes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format(
+        'INSERT INTO core_warehouse.mirror_tombstones (shop_id, table_name, key, mirror_version) '
+        'SELECT g.shop_id, %L, jsonb_build_array(%s), pg_current_xact_id()::text::bigint '
+        'FROM gone AS g WHERE g.shop_id IN (SELECT w.shop_id FROM app_dashboard.mirror_watermarks AS w)',
+        TG_TABLE_NAME,
+        (SELECT string_agg(format('g.%I', k), ', ') FROM unnest(TG_ARGV) AS k));
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: shop_agency_id(text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -625,6 +644,20 @@ CREATE FUNCTION storeline_private.shops_timezone_changed() RETURNS trigger
 BEGIN
     PERFORM storeline_private.shopify_restamp_shop(NEW.id);
     RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: stamp_mirror_version(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.stamp_mirror_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.mirror_version := pg_current_xact_id()::text::bigint;
+    RETURN NEW;
 END
 $$;
 
@@ -782,6 +815,21 @@ CREATE TABLE app_dashboard.agencies (
 
 
 --
+-- Name: mirror_watermarks; Type: TABLE; Schema: app_dashboard; Owner: -
+--
+
+CREATE TABLE app_dashboard.mirror_watermarks (
+    shop_id text NOT NULL,
+    target app_dashboard.platform NOT NULL,
+    table_name text NOT NULL,
+    version bigint NOT NULL,
+    rows_mirrored bigint DEFAULT 0 NOT NULL,
+    last_job_id bigint,
+    mirrored_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: shop_credentials; Type: TABLE; Schema: app_dashboard; Owner: -
 --
 
@@ -797,6 +845,7 @@ CREATE TABLE app_dashboard.shop_credentials (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT shop_credentials_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT shop_credentials_source_platform CHECK (((platform)::text <> 'BIGQUERY'::text)),
     CONSTRAINT shop_credentials_status_check CHECK ((status = ANY (ARRAY['OK'::text, 'NEEDS_REAUTH'::text])))
 );
 
@@ -974,7 +1023,8 @@ CREATE TABLE core_warehouse.crm_companies (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -997,7 +1047,8 @@ CREATE TABLE core_warehouse.crm_contacts (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1027,7 +1078,8 @@ CREATE TABLE core_warehouse.crm_deals (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1049,7 +1101,8 @@ CREATE TABLE core_warehouse.crm_pipeline_stages (
     archived boolean DEFAULT false NOT NULL,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1072,7 +1125,8 @@ CREATE TABLE core_warehouse.customers (
     updated_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    synced_at timestamp with time zone DEFAULT now() NOT NULL
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1115,7 +1169,8 @@ CREATE TABLE core_warehouse.fact_marketing_campaign_daily (
     action_values jsonb,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1135,7 +1190,8 @@ CREATE TABLE core_warehouse.fact_marketing_daily (
     purchase_value numeric DEFAULT 0 NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL,
-    final_at timestamp with time zone
+    final_at timestamp with time zone,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1158,7 +1214,8 @@ CREATE TABLE core_warehouse.fact_web_traffic_daily (
     transactions bigint DEFAULT 0 NOT NULL,
     purchase_revenue numeric DEFAULT 0 NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1187,7 +1244,21 @@ CREATE TABLE core_warehouse.fact_web_traffic_day_totals (
     quota_tokens integer DEFAULT 0 NOT NULL,
     final boolean DEFAULT false NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
+);
+
+
+--
+-- Name: mirror_tombstones; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.mirror_tombstones (
+    shop_id text NOT NULL,
+    table_name text NOT NULL,
+    key jsonb NOT NULL,
+    mirror_version bigint NOT NULL,
+    deleted_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1218,7 +1289,8 @@ CREATE TABLE core_warehouse.order_line_items (
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
     is_gift_card boolean DEFAULT false NOT NULL,
-    duties_tax numeric DEFAULT 0 NOT NULL
+    duties_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1240,7 +1312,8 @@ CREATE TABLE core_warehouse.order_shipping_lines (
     discount_allocations jsonb DEFAULT '[]'::jsonb NOT NULL,
     tax_lines jsonb DEFAULT '[]'::jsonb NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1297,7 +1370,8 @@ CREATE TABLE core_warehouse.orders (
     current_total_duties numeric,
     original_total_additional_fees numeric,
     current_total_additional_fees numeric,
-    additional_fees_tax numeric DEFAULT 0 NOT NULL
+    additional_fees_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1317,7 +1391,8 @@ CREATE TABLE core_warehouse.refund_line_items (
     subtotal numeric NOT NULL,
     total_tax numeric NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1334,7 +1409,8 @@ CREATE TABLE core_warehouse.refund_shipping_lines (
     subtotal numeric NOT NULL,
     tax numeric NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1355,7 +1431,8 @@ CREATE TABLE core_warehouse.refunds (
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
     duties numeric DEFAULT 0 NOT NULL,
-    duties_tax numeric DEFAULT 0 NOT NULL
+    duties_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1377,7 +1454,8 @@ CREATE TABLE core_warehouse.transactions (
     created_at timestamp with time zone,
     processed_at timestamp with time zone,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1416,7 +1494,8 @@ CREATE TABLE reporting.shop_daily_kpis (
     total_sales numeric DEFAULT 0 NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     duties numeric DEFAULT 0 NOT NULL,
-    additional_fees numeric DEFAULT 0 NOT NULL
+    additional_fees numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1734,6 +1813,14 @@ ALTER TABLE ONLY app_dashboard.agencies
 
 ALTER TABLE ONLY app_dashboard.agencies
     ADD CONSTRAINT agencies_stripe_subscription_id_key UNIQUE (stripe_subscription_id);
+
+
+--
+-- Name: mirror_watermarks mirror_watermarks_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.mirror_watermarks
+    ADD CONSTRAINT mirror_watermarks_pkey PRIMARY KEY (shop_id, target, table_name);
 
 
 --
@@ -2068,10 +2155,45 @@ CREATE INDEX users_agency_idx ON app_dashboard.users USING btree (agency_id);
 
 
 --
+-- Name: crm_companies_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_companies_mirror_version ON core_warehouse.crm_companies USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: crm_contacts_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_contacts_mirror_version ON core_warehouse.crm_contacts USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: crm_deals_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_deals_mirror_version ON core_warehouse.crm_deals USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: crm_deals_shop_stage_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX crm_deals_shop_stage_idx ON core_warehouse.crm_deals USING btree (shop_id, pipeline_id, stage_id) WHERE (NOT archived);
+
+
+--
+-- Name: crm_pipeline_stages_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_pipeline_stages_mirror_version ON core_warehouse.crm_pipeline_stages USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: customers_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX customers_mirror_version ON core_warehouse.customers USING btree (shop_id, mirror_version);
 
 
 --
@@ -2082,6 +2204,48 @@ CREATE INDEX customers_shop_job_idx ON core_warehouse.customers USING btree (sho
 
 
 --
+-- Name: fact_marketing_campaign_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_campaign_daily_mirror_version ON core_warehouse.fact_marketing_campaign_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_marketing_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_daily_mirror_version ON core_warehouse.fact_marketing_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_daily_mirror_version ON core_warehouse.fact_web_traffic_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_day_totals_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_day_totals_mirror_version ON core_warehouse.fact_web_traffic_day_totals USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: mirror_tombstones_pending; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX mirror_tombstones_pending ON core_warehouse.mirror_tombstones USING btree (shop_id, table_name, mirror_version);
+
+
+--
+-- Name: order_line_items_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_line_items_mirror_version ON core_warehouse.order_line_items USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: order_line_items_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2089,10 +2253,24 @@ CREATE INDEX order_line_items_order_idx ON core_warehouse.order_line_items USING
 
 
 --
+-- Name: order_shipping_lines_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_shipping_lines_mirror_version ON core_warehouse.order_shipping_lines USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: order_shipping_lines_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX order_shipping_lines_order_idx ON core_warehouse.order_shipping_lines USING btree (shop_id, order_id);
+
+
+--
+-- Name: orders_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX orders_mirror_version ON core_warehouse.orders USING btree (shop_id, mirror_version);
 
 
 --
@@ -2117,6 +2295,13 @@ CREATE INDEX orders_shop_job_idx ON core_warehouse.orders USING btree (shop_id, 
 
 
 --
+-- Name: refund_line_items_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refund_line_items_mirror_version ON core_warehouse.refund_line_items USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: refund_line_items_refund_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2124,10 +2309,24 @@ CREATE INDEX refund_line_items_refund_idx ON core_warehouse.refund_line_items US
 
 
 --
+-- Name: refund_shipping_lines_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refund_shipping_lines_mirror_version ON core_warehouse.refund_shipping_lines USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: refund_shipping_lines_refund_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX refund_shipping_lines_refund_idx ON core_warehouse.refund_shipping_lines USING btree (shop_id, refund_id);
+
+
+--
+-- Name: refunds_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refunds_mirror_version ON core_warehouse.refunds USING btree (shop_id, mirror_version);
 
 
 --
@@ -2152,10 +2351,24 @@ CREATE INDEX refunds_shop_job_idx ON core_warehouse.refunds USING btree (shop_id
 
 
 --
+-- Name: transactions_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX transactions_mirror_version ON core_warehouse.transactions USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: transactions_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX transactions_order_idx ON core_warehouse.transactions USING btree (shop_id, order_id);
+
+
+--
+-- Name: shop_daily_kpis_mirror_version; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX shop_daily_kpis_mirror_version ON reporting.shop_daily_kpis USING btree (shop_id, mirror_version);
 
 
 --
@@ -2184,6 +2397,252 @@ CREATE TRIGGER sync_jobs_inserted AFTER INSERT ON app_dashboard.sync_jobs REFERE
 --
 
 CREATE TRIGGER sync_jobs_updated AFTER UPDATE ON app_dashboard.sync_jobs REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs FOR EACH STATEMENT WHEN ((current_setting('storeline.events_written'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION storeline_private.sync_jobs_updated();
+
+
+--
+-- Name: crm_companies mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_companies REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('company_id');
+
+
+--
+-- Name: crm_contacts mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_contacts REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('contact_id');
+
+
+--
+-- Name: crm_deals mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_deals REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('deal_id');
+
+
+--
+-- Name: crm_pipeline_stages mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_pipeline_stages REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('pipeline_id', 'stage_id');
+
+
+--
+-- Name: customers mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.customers REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: fact_marketing_campaign_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_marketing_campaign_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('platform', 'account_id', 'day', 'ad_id');
+
+
+--
+-- Name: fact_marketing_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('platform', 'day', 'currency');
+
+
+--
+-- Name: fact_web_traffic_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_web_traffic_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('property_id', 'day', 'channel_group', 'source', 'medium', 'device');
+
+
+--
+-- Name: fact_web_traffic_day_totals mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('property_id', 'day');
+
+
+--
+-- Name: order_line_items mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_line_items REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: order_shipping_lines mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_shipping_lines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: orders mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.orders REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refund_line_items mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refund_line_items REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refund_shipping_lines mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refund_shipping_lines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refunds mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refunds REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: transactions mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.transactions REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: crm_companies mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_companies FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_contacts mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_contacts FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_deals mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_deals FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_pipeline_stages mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_pipeline_stages FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: customers mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.customers FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_marketing_campaign_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_marketing_campaign_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_marketing_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_marketing_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_web_traffic_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_web_traffic_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_web_traffic_day_totals mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_web_traffic_day_totals FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_line_items mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_line_items FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_shipping_lines mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_shipping_lines FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: orders mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.orders FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refund_line_items mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refund_line_items FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refund_shipping_lines mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refund_shipping_lines FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refunds mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refunds FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: transactions mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.transactions FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: shop_daily_kpis mirror_deletes; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('day');
+
+
+--
+-- Name: shop_daily_kpis mirror_version; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shop_daily_kpis FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: mirror_watermarks mirror_watermarks_shop_id_fkey; Type: FK CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.mirror_watermarks
+    ADD CONSTRAINT mirror_watermarks_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES app_dashboard.shops(id) ON DELETE CASCADE;
 
 
 --
@@ -2292,6 +2751,12 @@ CREATE POLICY members_update ON app_dashboard.shops FOR UPDATE TO authenticated 
 
 
 --
+-- Name: mirror_watermarks; Type: ROW SECURITY; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE app_dashboard.mirror_watermarks ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: agencies own_agency_read; Type: POLICY; Schema: app_dashboard; Owner: -
 --
 
@@ -2338,6 +2803,13 @@ CREATE POLICY self_read ON app_dashboard.users FOR SELECT TO authenticated USING
 --
 
 ALTER TABLE app_dashboard.shop_credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mirror_watermarks shop_members_read; Type: POLICY; Schema: app_dashboard; Owner: -
+--
+
+CREATE POLICY shop_members_read ON app_dashboard.mirror_watermarks FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
 
 --
 -- Name: sync_cursors shop_members_read; Type: POLICY; Schema: app_dashboard; Owner: -
@@ -2444,6 +2916,12 @@ ALTER TABLE core_warehouse.fact_web_traffic_daily ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: mirror_tombstones; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.mirror_tombstones ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: order_line_items; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
 --
 
@@ -2540,6 +3018,13 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_daily FOR SEL
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: mirror_tombstones shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.mirror_tombstones FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -2777,6 +3262,13 @@ GRANT SELECT ON TABLE app_dashboard.agencies TO authenticated;
 
 
 --
+-- Name: TABLE mirror_watermarks; Type: ACL; Schema: app_dashboard; Owner: -
+--
+
+GRANT SELECT ON TABLE app_dashboard.mirror_watermarks TO authenticated;
+
+
+--
 -- Name: TABLE shops; Type: ACL; Schema: app_dashboard; Owner: -
 --
 
@@ -2956,6 +3448,13 @@ GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_daily TO authenticated;
 --
 
 GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticated;
+
+
+--
+-- Name: TABLE mirror_tombstones; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.mirror_tombstones TO authenticated;
 
 
 --
