@@ -1,6 +1,6 @@
 """What each mirrored table looks like in BigQuery, derived from the Postgres catalog.
 
-A table is mirrored when it has a `mirror_version` column (revision 0018); its columns and
+A table is mirrored when its `mirror_version` trigger stamps its rows (revision 0018); its columns and
 primary key come from the catalog, so a column added by a later revision reaches BigQuery on
 the next export (added, nullable: BigQuery columns are never dropped or retyped). `raw` source
 payloads stay in Postgres. Only the layout is declared here: the immutable business date each

@@ -1,9 +1,10 @@
 """The reporting views in BigQuery: Postgres' own definitions (pg_get_viewdef), transpiled by
 sqlglot, with every table pointed at the shop's dataset.
 
-sqlglot does the dialect work (casts, DISTINCT ON → ROW_NUMBER, AT TIME ZONE → DATETIME(ts, tz)).
-Two rewrites are ours: aggregate FILTER clauses, which BigQuery lacks, become IF() inside the
-aggregate, and `schema.table` becomes `project.dataset.table`. A view reading anything that is
+sqlglot does the dialect work (casts, DISTINCT ON → ROW_NUMBER). Three rewrites are ours:
+aggregate FILTER clauses, which BigQuery lacks, become IF() inside the aggregate; a shop-local
+day, `(ts AT TIME ZONE tz)::date`, becomes BigQuery's own `DATE(ts, tz)`; and `schema.table`
+becomes `project.dataset.table`. A view reading anything that is
 not mirrored (reporting.sync_status reads the job tables) is left out, and said so.
 """
 
@@ -40,6 +41,18 @@ def _filter_to_if(node: exp.Expression) -> exp.Expression:
     return agg
 
 
+def _local_date(node: exp.Expression) -> exp.Expression:
+    """(timestamptz AT TIME ZONE tz)::date → DATE(ts, tz): the same day, said as BigQuery does."""
+    if not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.DATE):
+        return node
+    inner = node.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if not isinstance(inner, exp.AtTimeZone):
+        return node
+    return exp.Date(this=inner.this.copy(), zone=inner.args["zone"].copy())
+
+
 def transpile(
     name: str, definition: str, *, project: str, dataset: str, tables: Collection[str]
 ) -> BigQueryView:
@@ -55,5 +68,5 @@ def transpile(
         table.set("catalog", exp.to_identifier(project, quoted=True))
         table.set("db", exp.to_identifier(dataset, quoted=True))
         table.set("this", exp.to_identifier(table.name, quoted=True))
-    tree = tree.transform(_filter_to_if)
+    tree = tree.transform(_filter_to_if).transform(_local_date)
     return BigQueryView(name, tree.sql(dialect="bigquery", pretty=True))

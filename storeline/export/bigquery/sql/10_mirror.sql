@@ -66,7 +66,7 @@ END
 $$;
 
 -- The mirrored tables: every shop-keyed warehouse table and the daily KPI rollup. A table is
--- mirrored when it has a mirror_version column (storeline/export/bigquery/tables.py reads that).
+-- mirrored when it has the mirror_version trigger (storeline/export/bigquery/tables.py reads that).
 DO $$
 DECLARE
     t regclass;

@@ -1,7 +1,7 @@
 -- The BigQuery mirror's Postgres side (docs/bigquery.md).
 
 -- name: mirror_catalog
--- Every mirrored table (one with a mirror_version column, revision 0018) with its columns in
+-- Every mirrored table (its rows stamped by the mirror_version trigger, revision 0018), its columns in
 -- order, their types and their place in the primary key (0: not a key column).
 SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_name,
        format_type(a.atttypid, a.atttypmod) AS column_type,
@@ -12,8 +12,8 @@ JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdro
 LEFT JOIN pg_index AS pk ON pk.indrelid = c.oid AND pk.indisprimary
 WHERE c.relkind = 'r'
   AND n.nspname IN ('core_warehouse', 'reporting')
-  AND EXISTS (SELECT FROM pg_attribute AS m
-              WHERE m.attrelid = c.oid AND m.attname = 'mirror_version' AND NOT m.attisdropped)
+  AND EXISTS (SELECT FROM pg_trigger AS tg
+              WHERE tg.tgrelid = c.oid AND tg.tgname = 'mirror_version')
 ORDER BY n.nspname, c.relname, a.attnum
 
 -- name: mirror_views
