@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +63,8 @@ class MirrorResult:
     views: list[str] = field(default_factory=list)
     skipped_views: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    # Wall time per phase (read, load, merge, advance, metadata, views), for bench/bigquery.py.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -107,11 +109,21 @@ class Mirror:
         self.attempt = f"{ctx.job.id}_{ctx.job.lease_token.hex[:8]}"
         self.q = queries()
         self.bq = bigquery_templates()
+        self.timings: dict[str, float] = {}
 
     async def _call(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         result = await asyncio.to_thread(fn, *args, **kwargs)
         self.ctx.touch()
         return result
+
+    @contextlib.contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.timings[name] = self.timings.get(name, 0.0) + spent
 
     async def run(self) -> MirrorResult:
         started = time.monotonic()
@@ -125,11 +137,24 @@ class Mirror:
             view_rows = await conn.fetch(self.q["mirror_views"])
             shop = await conn.fetchrow(self.q["mirror_shop"], self.shop_id)
         try:
-            await self._call(self._ensure, [*tables.values(), SHOPS])
+            with self._phase("metadata"):
+                await self._call(self._ensure, [*tables.values(), SHOPS])
             result.tables[SHOPS.name] = await self._mirror_shop(shop, marks.get(SHOPS.name))
-            for name in sorted(tables):
-                self.ctx.check_cancelled()
-                result.tables[name] = await self._mirror_table(tables[name], marks.get(name, -1))
+            # Tables are independent (own snapshot, staging table, MERGE and watermark), so a few
+            # run at once: BigQuery jobs spend most of their time waiting on the service.
+            gate = asyncio.Semaphore(self.settings.parallel_tables)
+
+            async def one(name: str) -> None:
+                async with gate:
+                    self.ctx.check_cancelled()
+                    result.tables[name] = await self._mirror_table(tables[name], marks.get(name, -1))
+
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for name in sorted(tables):
+                        group.create_task(one(name))
+            except BaseExceptionGroup as failed:
+                raise failed.exceptions[0] from None  # the engine classifies one error
             names = {*tables, SHOPS.name}
             for row in view_rows:
                 view = views.transpile(
@@ -142,12 +167,14 @@ class Mirror:
                 if view.query is None:
                     result.skipped_views[view.name] = view.reason or "not mirrored"
                     continue
-                await self._call(self._ensure_view, view.name, view.query)
+                with self._phase("views"):
+                    await self._call(self._ensure_view, view.name, view.query)
                 result.views.append(view.name)
         except NotFound:
             _ENSURED.clear()  # something was deleted behind our back: check everything again
             raise
         result.seconds = time.monotonic() - started
+        result.timings = dict(self.timings)
         return result
 
     # -- BigQuery metadata (blocking; run in a thread) -----------------------------------------
@@ -216,18 +243,22 @@ class Mirror:
         os.close(fd)
         path = Path(name)
         try:
-            horizon, upserts, deletes = await self._read(table, since, path)
+            with self._phase("read"):
+                horizon, upserts, deletes = await self._read(table, since, path)
             done = TableResult(rows=upserts, deleted=deletes, version=max(since, horizon))
             if upserts or deletes:
                 self.ctx.check_cancelled()
                 staging = f"{self.project}.{self.staging}.{table.name}__{self.attempt}"
-                done.bytes = await self._call(self._load, table, staging, path)
+                with self._phase("load"):
+                    done.bytes = await self._call(self._load, table, staging, path)
                 done.load_jobs = 1
                 self.ctx.check_cancelled()
-                await self._call(self._merge, table, staging)
-                await self._call(self.client.delete_table, staging, not_found_ok=True)
+                with self._phase("merge"):
+                    await self._call(self._merge, table, staging)
+                    await self._call(self.client.delete_table, staging, not_found_ok=True)
             if done.version > since:
-                await self._advance(table.name, done.version, upserts + deletes)
+                with self._phase("advance"):
+                    await self._advance(table.name, done.version, upserts + deletes)
             return done
         finally:
             path.unlink(missing_ok=True)

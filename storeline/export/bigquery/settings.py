@@ -35,6 +35,8 @@ class BigQuerySettings(BaseSettings):
     endpoint: str | None = None
     # Changed rows read from Postgres and written to Parquet per round trip (memory stays flat).
     batch_rows: int = Field(default=20_000, ge=1)
+    # Tables mirrored at once per shop (each its own read, load job and MERGE).
+    parallel_tables: int = Field(default=4, ge=1, le=16)
     # Partition granularity of every partitioned table: DAY, or MONTH for long histories
     # (BigQuery allows 10,000 partitions per table and 4,000 per job).
     partition_type: Literal["DAY", "MONTH"] = "DAY"
