@@ -36,7 +36,8 @@ from sandbox.bigquery import PROJECT, running_bigquery
 from storeline.core import db, embedded, migrate
 from storeline.core.dsn import with_database
 from storeline.core.enums import JobType, Platform
-from storeline.core.sql import load_folder, resource as sql_resource
+from storeline.core.sql import load_folder
+from storeline.core.sql import resource as sql_resource
 from storeline.export.bigquery.client import make_client
 from storeline.export.bigquery.mirror import Mirror, MirrorResult
 from storeline.export.bigquery.settings import BigQuerySettings
@@ -178,10 +179,14 @@ def main() -> None:
     made = result["made"]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"BigQuery mirror, {made['orders']:,} orders, cores: {os.cpu_count()} (emulator)")
-    print(f"  warehouse rows     {result['first_pending']:10,d}   (built in {result['build']:.1f} s)")
+    print(
+        f"  warehouse rows     {result['first_pending']:10,d}   (built in {result['build']:.1f} s)"
+    )
     show("first mirror (everything)", first)
-    print(f"  incremental: {result['touched']:,} orders touched (1/{args.touch_every}), "
-          f"{result['changed']:,} rows changed in Postgres")
+    print(
+        f"  incremental: {result['touched']:,} orders touched (1/{args.touch_every}), "
+        f"{result['changed']:,} rows changed in Postgres"
+    )
     show("second mirror (the incremental)", second)
     ratio = second.rows / max(result["changed"], 1)
     verdict = "ok" if ratio <= 2 else "MISSED"

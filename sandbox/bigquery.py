@@ -1,7 +1,7 @@
 """A local BigQuery: the `bqemulator` package (DuckDB underneath) on loopback, as its own process.
 
 `python -m sandbox.bigquery` serves an ephemeral (in-memory) emulator and prints
-`bigquery http://127.0.0.1:<port>` once it accepts requests (about 1–2 s). `running_bigquery()`
+`bigquery http://127.0.0.1:<port>` once it accepts requests (about 1-2 s). `running_bigquery()`
 starts that process, yields the endpoint and stops it. Its own process because the emulator
 configures structlog and the root logger for the whole interpreter, and so it never shares a GIL
 with the worker it serves.
@@ -36,7 +36,7 @@ def _patch() -> None:
     engine.DuckDBEngine._load_spatial = lambda self: None  # type: ignore[method-assign]
     permitted = tuple(upload._PERMITTED_MEDIA_CONTENT_TYPES)
     if "*/*" not in permitted:
-        upload._PERMITTED_MEDIA_CONTENT_TYPES = (*permitted, "*/*")
+        upload._PERMITTED_MEDIA_CONTENT_TYPES = (*permitted, "*/*")  # type: ignore[assignment]
 
 
 async def _serve(project: str) -> None:

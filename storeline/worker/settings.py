@@ -83,7 +83,9 @@ class WorkerSettings(BaseSettings):
             raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
         for name in filter(None, (n.strip().upper() for n in self.exports.split(","))):
             if name not in EXPORT_NAMES:
-                raise ValueError(f"exports: {name} is not an export target ({', '.join(EXPORT_NAMES)})")
+                raise ValueError(
+                    f"exports: {name} is not an export target ({', '.join(EXPORT_NAMES)})"
+                )
         if self.backoff_cap_seconds < self.backoff_base_seconds:
             raise ValueError("backoff_cap_seconds must be at least backoff_base_seconds")
         return self

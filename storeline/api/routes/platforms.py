@@ -43,7 +43,8 @@ def platform_named(value: str) -> Platform:
         platform = Platform(value.upper())
     except ValueError:
         platform = None
-    if platform is None or platform not in SOURCES:  # an export target (BigQuery) is not connected per shop
+    # An export target (BigQuery) is not connected per shop.
+    if platform is None or platform not in SOURCES:
         names = ", ".join(p.lower() for p in SOURCES)
         raise ValueError(f"unknown platform {value!r}: use one of {names}") from None
     return platform

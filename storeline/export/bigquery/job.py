@@ -47,7 +47,7 @@ class BigQueryExport:
             try:
                 result = await Mirror(ctx, client, settings).run()
             finally:
-                client.close()
+                client.close()  # type: ignore[no-untyped-call]
         except (DefaultCredentialsError, RefreshError, gexc.Unauthorized, gexc.Forbidden) as exc:
             raise TerminalError(
                 f"BigQuery refused the credentials: {type(exc).__name__}",

@@ -147,7 +147,9 @@ class Mirror:
             async def one(name: str) -> None:
                 async with gate:
                     self.ctx.check_cancelled()
-                    result.tables[name] = await self._mirror_table(tables[name], marks.get(name, -1))
+                    result.tables[name] = await self._mirror_table(
+                        tables[name], marks.get(name, -1)
+                    )
 
             try:
                 async with asyncio.TaskGroup() as group:
@@ -261,7 +263,7 @@ class Mirror:
                     await self._advance(table.name, done.version, upserts + deletes)
             return done
         finally:
-            path.unlink(missing_ok=True)
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def _read(self, table: MirrorTable, since: int, path: Path) -> tuple[int, int, int]:
         """Changed rows and deleted keys into a Parquet file; (horizon, rows, deletions)."""
@@ -276,38 +278,35 @@ class Mirror:
                 arrays = [pa.array([r[i] for r in rows], type=types[i]) for i in range(width + 1)]
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
-            async with self.ctx.connection() as conn:
-                async with conn.transaction(isolation="repeatable_read", readonly=True):
-                    horizon: int = await conn.fetchval(self.q["mirror_horizon"])
-                    batch: list[tuple[Any, ...]] = []
-                    async for rec in conn.cursor(
-                        table.changes_query(), self.shop_id, since, prefetch=batch_rows
-                    ):
-                        batch.append((*rec.values(), False))
-                        if len(batch) >= batch_rows:
-                            write(batch)
-                            upserts += len(batch)
-                            batch = []
-                            self.ctx.touch()
-                    if batch:
+            async with (
+                self.ctx.connection() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                horizon: int = await conn.fetchval(self.q["mirror_horizon"])
+                batch: list[tuple[Any, ...]] = []
+                async for rec in conn.cursor(
+                    table.changes_query(), self.shop_id, since, prefetch=batch_rows
+                ):
+                    batch.append((*rec.values(), False))
+                    if len(batch) >= batch_rows:
                         write(batch)
                         upserts += len(batch)
-                    deleted = await conn.fetch(
-                        table.deletions_query(), self.shop_id, since, table.name
-                    )
-                    if deleted:
-                        write([self._tombstone(table, rec) for rec in deleted])
-                        deletes = len(deleted)
+                        batch = []
+                        self.ctx.touch()
+                if batch:
+                    write(batch)
+                    upserts += len(batch)
+                deleted = await conn.fetch(table.deletions_query(), self.shop_id, since, table.name)
+                if deleted:
+                    write([self._tombstone(table, rec) for rec in deleted])
+                    deletes = len(deleted)
         return horizon, upserts, deletes
 
     def _tombstone(self, table: MirrorTable, rec: asyncpg.Record) -> tuple[Any, ...]:
         values = dict(rec.items())
         values["shop_id"] = self.shop_id
         return (
-            *(
-                values.get(c.name, [] if c.repeated else None)
-                for c in table.all_columns
-            ),
+            *(values.get(c.name, [] if c.repeated else None) for c in table.all_columns),
             True,
         )
 
@@ -322,7 +321,7 @@ class Mirror:
             create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
             schema=schema,
         )
-        options = bigquery.ParquetOptions()
+        options = bigquery.ParquetOptions()  # type: ignore[no-untyped-call]
         options.enable_list_inference = True  # text[] → REPEATED STRING
         config.parquet_options = options
         config.labels = {"storeline_shop": _label(self.shop_id)}
@@ -352,7 +351,12 @@ class Mirror:
     async def _advance(self, table_name: str, version: int, rows: int) -> None:
         async with self.ctx.fenced() as conn:
             await conn.execute(
-                self.q["mirror_advance"], self.shop_id, TARGET, table_name, version, rows,
+                self.q["mirror_advance"],
+                self.shop_id,
+                TARGET,
+                table_name,
+                version,
+                rows,
                 self.ctx.job.id,
             )
             await conn.execute(self.q["mirror_prune_tombstones"], self.shop_id, table_name)
@@ -380,11 +384,15 @@ class Mirror:
             pq.write_table(data, path)
             size = await self._call(self._replace, f"{self.project}.{self.dataset}.shops", path)
         finally:
-            with contextlib.suppress(OSError):
-                path.unlink()
+            await asyncio.to_thread(path.unlink, missing_ok=True)
         async with self.ctx.fenced() as conn:
             await conn.execute(
-                self.q["mirror_advance"], self.shop_id, TARGET, SHOPS.name, fingerprint, 1,
+                self.q["mirror_advance"],
+                self.shop_id,
+                TARGET,
+                SHOPS.name,
+                fingerprint,
+                1,
                 self.ctx.job.id,
             )
         return TableResult(rows=1, load_jobs=1, bytes=size, version=fingerprint)

@@ -1,11 +1,11 @@
 """What each mirrored table looks like in BigQuery, derived from the Postgres catalog.
 
-A table is mirrored when its `mirror_version` trigger stamps its rows (revision 0018); its columns and
-primary key come from the catalog, so a column added by a later revision reaches BigQuery on
-the next export (added, nullable: BigQuery columns are never dropped or retyped). `raw` source
-payloads stay in Postgres. Only the layout is declared here: the immutable business date each
-table is partitioned by, and for order children (which carry no date) the parent order's
-creation time, joined in as `order_created_at`.
+A table is mirrored when its `mirror_version` trigger stamps its rows (revision 0018); its
+columns and primary key come from the catalog, so a column added by a later revision reaches
+BigQuery on the next export (added, nullable: BigQuery columns are never dropped or retyped).
+`raw` source payloads stay in Postgres. Only the layout is declared here: the immutable business
+date each table is partitioned by, and for order children (which carry no date) the parent
+order's creation time, joined in as `order_created_at`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import pyarrow as pa
@@ -58,16 +59,16 @@ PARTITIONS: dict[str, str | None] = {
     "crm_pipeline_stages": None,
     "shop_daily_kpis": "day",
 }
-PARENTS: dict[str, Parent] = {
-    name: _ORDER
-    for name in (
+PARENTS: dict[str, Parent] = dict.fromkeys(
+    (
         "order_line_items",
         "order_shipping_lines",
         "transactions",
         "refund_line_items",
         "refund_shipping_lines",
-    )
-}
+    ),
+    _ORDER,
+)
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,7 @@ class MirrorTable:
             p = self.parent
             select.append(f'p."{p.date_column}" AS "{p.alias}"')
             join = (
-                f"LEFT JOIN {p.table} AS p "
-                f'ON p.shop_id = t.shop_id AND p.id = t."{p.foreign_key}"'
+                f'LEFT JOIN {p.table} AS p ON p.shop_id = t.shop_id AND p.id = t."{p.foreign_key}"'
             )
         return (
             f"SELECT {', '.join(select)} FROM {self.source} AS t {join} "
@@ -191,9 +191,7 @@ class MirrorTable:
         rest = [k for k in self.key if k != "shop_id"]
         typed = [f"(d.key ->> {i})::{types[k]}" for i, k in enumerate(rest)]
         keys = ", ".join(f'{expr} AS "{k}"' for expr, k in zip(typed, rest, strict=True))
-        present = " AND ".join(
-            f't."{k}" = {expr}' for k, expr in zip(rest, typed, strict=True)
-        )
+        present = " AND ".join(f't."{k}" = {expr}' for k, expr in zip(rest, typed, strict=True))
         return (
             f"SELECT DISTINCT ON (d.key) {keys}, d.mirror_version "
             "FROM core_warehouse.mirror_tombstones AS d "
@@ -204,9 +202,9 @@ class MirrorTable:
         )
 
 
-def build(rows: Iterable[Mapping[str, object]]) -> dict[str, MirrorTable]:
+def build(rows: Iterable[Any]) -> dict[str, MirrorTable]:
     """MirrorTables from `mirror_catalog` rows, by table name."""
-    grouped: dict[tuple[str, str], list[Mapping[str, object]]] = {}
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for row in rows:
         grouped.setdefault((str(row["schema_name"]), str(row["table_name"])), []).append(row)
     found: dict[str, MirrorTable] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -36,9 +37,9 @@ def _filter_to_if(node: exp.Expression) -> exp.Expression:
     arg = agg.this
     if arg is None or isinstance(arg, exp.Star):
         return exp.CountIf(this=cond.copy())
-    agg = agg.copy()
-    agg.set("this", exp.If(this=cond.copy(), true=arg.copy(), false=exp.null()))
-    return agg
+    rewritten: Any = agg.copy()  # an AggFunc (sqlglot types it apart from Expression)
+    rewritten.set("this", exp.If(this=cond.copy(), true=arg.copy(), false=exp.null()))
+    return rewritten  # type: ignore[no-any-return]
 
 
 def _local_date(node: exp.Expression) -> exp.Expression:

@@ -71,7 +71,9 @@ def module_dsn(pg_admin_dsn: str, template_db: str) -> Iterator[str]:
     drop_database(pg_admin_dsn, name)
 
 
-async def add_shop(conn: asyncpg.Connection, shop: str, orders: int, currency: str, tz: str) -> None:
+async def add_shop(
+    conn: asyncpg.Connection, shop: str, orders: int, currency: str, tz: str
+) -> None:
     await conn.execute(WORLD["world_agency"])
     await conn.execute(WORLD["world_shop"], shop, orders, currency, tz)
 
@@ -81,7 +83,7 @@ async def export(
     shops: list[str],
     connectors: Mapping[Platform, ConnectorFactory] | None = None,
     *,
-    timeout: float = 60.0,
+    within: float = 60.0,
 ) -> dict[str, asyncpg.Record]:
     """Enqueue a BIGQUERY job per shop, run the real worker until each has ended; the job rows."""
     conn = await db.connect(dsn)
@@ -98,16 +100,16 @@ async def export(
             for shop in shops
         }
         async with running_worker(dsn, connectors or {Platform.BIGQUERY: BigQueryExport}):
-            rows = await _wait(conn, list(ids.values()), timeout)
+            rows = await _wait(conn, list(ids.values()), within)
         return {shop: rows[job_id] for shop, job_id in ids.items()}
     finally:
         await conn.close()
 
 
 async def _wait(
-    conn: asyncpg.Connection, ids: list[int], timeout: float
+    conn: asyncpg.Connection, ids: list[int], within: float
 ) -> dict[int, asyncpg.Record]:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         rows = await conn.fetch(
             "SELECT * FROM app_dashboard.sync_jobs WHERE id = ANY ($1::bigint[])", ids

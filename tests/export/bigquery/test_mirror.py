@@ -17,9 +17,7 @@ from tests.export.bigquery.conftest import SHOP_A, SHOP_B, WORLD, add_shop, expo
 async def pg_counts(conn: asyncpg.Connection, shop: str) -> dict[str, int]:
     tables = await load_tables(conn)
     return {
-        name: await conn.fetchval(
-            f"SELECT count(*) FROM {t.source} WHERE shop_id = $1", shop  # noqa: S608
-        )
+        name: await conn.fetchval(f"SELECT count(*) FROM {t.source} WHERE shop_id = $1", shop)
         for name, t in tables.items()
     }
 
@@ -32,7 +30,9 @@ def bq_counts(bq: bigquery.Client, dataset: str, names: list[str]) -> dict[str, 
 
 
 async def test_each_shop_is_mirrored_into_its_own_dataset(
-    module_dsn: str, module_conn: asyncpg.Connection, bq_settings: BigQuerySettings,
+    module_dsn: str,
+    module_conn: asyncpg.Connection,
+    bq_settings: BigQuerySettings,
     bq: bigquery.Client,
 ) -> None:
     await add_shop(module_conn, SHOP_A, 60, "USD", "America/New_York")
@@ -73,7 +73,9 @@ async def test_each_shop_is_mirrored_into_its_own_dataset(
 
 
 async def test_only_changed_rows_move_and_deletions_propagate(
-    module_dsn: str, module_conn: asyncpg.Connection, bq_settings: BigQuerySettings,
+    module_dsn: str,
+    module_conn: asyncpg.Connection,
+    bq_settings: BigQuerySettings,
     bq: bigquery.Client,
 ) -> None:
     dataset = bq_settings.dataset_id(SHOP_A)
@@ -81,10 +83,14 @@ async def test_only_changed_rows_move_and_deletions_propagate(
     touched = await module_conn.fetchval(WORLD["world_touch_orders"], SHOP_A, 10)  # 6 orders
     async with module_conn.transaction():
         # An order deleted at the source goes with its children (shopify_delete_orders).
-        for table, column in (("order_line_items", "order_id"), ("order_shipping_lines",
-                              "order_id"), ("transactions", "order_id"), ("orders", "id")):
+        for table, column in (
+            ("order_line_items", "order_id"),
+            ("order_shipping_lines", "order_id"),
+            ("transactions", "order_id"),
+            ("orders", "id"),
+        ):
             await module_conn.execute(
-                f"DELETE FROM core_warehouse.{table} WHERE shop_id = $1 AND {column} = 7",  # noqa: S608
+                f"DELETE FROM core_warehouse.{table} WHERE shop_id = $1 AND {column} = 7",
                 SHOP_A,
             )
         # A Meta day replaced: both ads deleted, one written again with new numbers.
@@ -113,8 +119,8 @@ async def test_only_changed_rows_move_and_deletions_propagate(
         "transactions": 1,
         "fact_marketing_campaign_daily": 2,
     }
-    assert bq_counts(bq, dataset, sorted(await pg_counts(module_conn, SHOP_A))) == await (
-        pg_counts(module_conn, SHOP_A)
+    assert bq_counts(bq, dataset, sorted(await pg_counts(module_conn, SHOP_A))) == await pg_counts(
+        module_conn, SHOP_A
     )
     assert rows(bq, f"SELECT id FROM `{PROJECT}.{dataset}.orders` WHERE id = 7") == []
     assert rows(
@@ -133,13 +139,18 @@ async def test_only_changed_rows_move_and_deletions_propagate(
         before_b
     )
     # Tombstones every target has passed are pruned.
-    assert await module_conn.fetchval(
-        "SELECT count(*) FROM core_warehouse.mirror_tombstones WHERE shop_id = $1", SHOP_A
-    ) == 0
+    assert (
+        await module_conn.fetchval(
+            "SELECT count(*) FROM core_warehouse.mirror_tombstones WHERE shop_id = $1", SHOP_A
+        )
+        == 0
+    )
 
 
 async def test_a_replayed_export_never_duplicates(
-    module_dsn: str, module_conn: asyncpg.Connection, bq_settings: BigQuerySettings,
+    module_dsn: str,
+    module_conn: asyncpg.Connection,
+    bq_settings: BigQuerySettings,
     bq: bigquery.Client,
 ) -> None:
     """A crash after the MERGEs but before the watermarks committed: the retry sends every row
@@ -154,7 +165,8 @@ async def test_a_replayed_export_never_duplicates(
     assert bq_counts(bq, dataset, sorted(want)) == want
     assert rows(
         bq,
-        f"SELECT count(*) AS n, count(DISTINCT id) AS k FROM `{PROJECT}.{dataset}.order_line_items`",
+        "SELECT count(*) AS n, count(DISTINCT id) AS k "
+        f"FROM `{PROJECT}.{dataset}.order_line_items`",
     ) == [{"n": want["order_line_items"], "k": want["order_line_items"]}]
     # Nothing changed since: the next export moves nothing and runs no load job.
     again = (await export(module_dsn, [SHOP_A]))[SHOP_A]
@@ -163,7 +175,9 @@ async def test_a_replayed_export_never_duplicates(
 
 
 async def test_every_reporting_view_transpiles_and_runs(
-    module_dsn: str, module_conn: asyncpg.Connection, bq_settings: BigQuerySettings,
+    module_dsn: str,
+    module_conn: asyncpg.Connection,
+    bq_settings: BigQuerySettings,
     bq: bigquery.Client,
 ) -> None:
     dataset = bq_settings.dataset_id(SHOP_A)
@@ -174,7 +188,9 @@ async def test_every_reporting_view_transpiles_and_runs(
             "ON n.oid = c.relnamespace WHERE n.nspname = 'reporting' AND c.relkind = 'v'"
         )
     ]
-    mirrored = {t.table_id for t in bq.list_tables(f"{PROJECT}.{dataset}") if t.table_type == "VIEW"}
+    mirrored = {
+        t.table_id for t in bq.list_tables(f"{PROJECT}.{dataset}") if t.table_type == "VIEW"
+    }
     # Only sync_status (job bookkeeping, not mirrored) stays behind.
     assert mirrored == set(views) - {"sync_status"}
     for view in sorted(mirrored):
