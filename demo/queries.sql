@@ -15,3 +15,21 @@ ORDER BY j.shop_id, j.platform
 
 -- name: demo_connected
 SELECT shop_id, platform FROM app_dashboard.shop_credentials WHERE shop_id = ANY($1::text[])
+
+-- name: demo_bigquery_restart
+-- The emulator starts empty each run: forget what was mirrored, so each shop's first export
+-- copies everything again.
+DELETE FROM app_dashboard.mirror_watermarks WHERE target = 'BIGQUERY'
+
+-- name: demo_bigquery_pending
+-- BigQuery exports of the demo's shops still queued or running.
+SELECT count(*) FROM app_dashboard.sync_jobs
+WHERE shop_id = ANY($1::text[]) AND platform = 'BIGQUERY' AND status IN ('QUEUED', 'IN_PROGRESS')
+
+-- name: demo_bigquery_last
+-- Each shop's latest BigQuery export.
+SELECT DISTINCT ON (shop_id) shop_id, status, records_synced, error ->> 'code' AS error_code,
+       progress -> 'mirror' AS mirror
+FROM app_dashboard.sync_jobs
+WHERE shop_id = ANY($1::text[]) AND platform = 'BIGQUERY'
+ORDER BY shop_id, id DESC
