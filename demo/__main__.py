@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -207,13 +208,17 @@ async def _run(args: argparse.Namespace, console: Console, stack: contextlib.Exi
         console.print(Columns([report.pipeline_table(s) for s in summaries]))
         if bigquery_endpoint is not None:
             exports = await bigquery_demo.mirror(conn, shop_ids, QUERIES, within=args.timeout)
-            since = min(s["window"][0] for s in summaries)
-            figures = bigquery_demo.read_back(bigquery_endpoint, shop_ids, since)
+            windows = {s["shop_id"]: s["window"][0] for s in summaries}
+            figures = bigquery_demo.read_back(bigquery_endpoint, windows)
+            api_totals = {s["shop_id"]: report.totals(s["ours"])["total_sales"] for s in summaries}
             console.print()
-            console.print(bigquery_demo.table(exports, figures))
+            console.print(bigquery_demo.table(exports, figures, api_totals))
             failed = any(r["status"] != "SUCCEEDED" for r in exports)
-            if failed:
-                console.print("[bold red]A BigQuery export failed.[/]")
+            differ = any(
+                Decimal(str(f["total_sales"] or 0)) != api_totals[f["shop_id"]] for f in figures
+            )
+            if failed or differ:
+                console.print("[bold red]A BigQuery export failed or differs from Postgres.[/]")
                 return 1
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -50,8 +51,9 @@ async def mirror(
     return list(await conn.fetch(q["demo_bigquery_last"], shop_ids))
 
 
-def read_back(endpoint: str, shop_ids: list[str], since: date) -> list[dict[str, Any]]:
-    """One query per shop's dataset: its last 30 days of revenue, from the mirrored view."""
+def read_back(endpoint: str, windows: dict[str, date]) -> list[dict[str, Any]]:
+    """One query per shop's dataset: revenue since the start of its 30-day window, from the
+    mirrored reporting.daily_revenue view."""
     settings = BigQuerySettings(project=PROJECT, endpoint=endpoint)
     client = bigquery.Client(
         project=PROJECT,
@@ -60,7 +62,7 @@ def read_back(endpoint: str, shop_ids: list[str], since: date) -> list[dict[str,
     )
     try:
         found = []
-        for shop_id in shop_ids:
+        for shop_id, since in windows.items():
             dataset = settings.dataset_id(shop_id)
             sql = (
                 "SELECT count(*) AS days, sum(orders) AS orders, sum(total_sales) AS total_sales, "
@@ -74,18 +76,26 @@ def read_back(endpoint: str, shop_ids: list[str], since: date) -> list[dict[str,
         client.close()  # type: ignore[no-untyped-call]
 
 
-def table(exports: list[asyncpg.Record], figures: list[dict[str, Any]]) -> Table:
-    out = Table(title="BigQuery (emulator): reporting.daily_revenue, last 30 days")
-    for name in ("dataset", "export", "rows mirrored", "orders", "total sales"):
-        out.add_column(name, justify="right" if name != "dataset" else "left")
+def table(
+    exports: list[asyncpg.Record], figures: list[dict[str, Any]], api: dict[str, Decimal]
+) -> Table:
+    """BigQuery's figure beside the API's (Postgres) for the same days."""
+    out = Table(title="Last 30 days of total sales, read back from BigQuery (emulator)")
+    for name in ("dataset", "export", "rows mirrored", "orders", "BigQuery", "Storeline API"):
+        out.add_column(name, justify="left" if name == "dataset" else "right")
+    out.add_column("")
     status = {r["shop_id"]: r for r in exports}
     for f in figures:
         job = status.get(f["shop_id"])
+        ours = api.get(f["shop_id"], Decimal(0))
+        bq = Decimal(str(f["total_sales"] or 0))
         out.add_row(
             f["dataset"],
             job["status"] if job else "-",
-            f"{job['records_synced']:,}" if job else "-",
+            f"{job['mirrored'] or 0:,}" if job else "-",
             f"{f['orders'] or 0:,}",
-            f"{f['total_sales'] or 0:,.2f} {f['currency'] or ''}",
+            f"{bq:,.2f} {f['currency'] or ''}",
+            f"{ours:,.2f}",
+            "✓" if bq == ours else "✗",
         )
     return out

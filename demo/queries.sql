@@ -27,9 +27,10 @@ SELECT count(*) FROM app_dashboard.sync_jobs
 WHERE shop_id = ANY($1::text[]) AND platform = 'BIGQUERY' AND status IN ('QUEUED', 'IN_PROGRESS')
 
 -- name: demo_bigquery_last
--- Each shop's latest BigQuery export.
-SELECT DISTINCT ON (shop_id) shop_id, status, records_synced, error ->> 'code' AS error_code,
-       progress -> 'mirror' AS mirror
-FROM app_dashboard.sync_jobs
-WHERE shop_id = ANY($1::text[]) AND platform = 'BIGQUERY'
-ORDER BY shop_id, id DESC
+-- Each shop's latest BigQuery export, and the rows all its exports moved.
+SELECT DISTINCT ON (j.shop_id) j.shop_id, j.status, j.error ->> 'code' AS error_code,
+       (SELECT sum(w.rows_mirrored) FROM app_dashboard.mirror_watermarks AS w
+        WHERE w.shop_id = j.shop_id AND w.target = 'BIGQUERY') AS mirrored
+FROM app_dashboard.sync_jobs AS j
+WHERE j.shop_id = ANY($1::text[]) AND j.platform = 'BIGQUERY'
+ORDER BY j.shop_id, j.id DESC
