@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -130,6 +129,3 @@ async def module_conn(module_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await db.connect(module_dsn)
     yield conn
     await conn.close()
-
-
-HERE = Path(__file__).parent

@@ -142,3 +142,9 @@ async def test_the_cli_enqueues_an_export_per_shop(db_dsn: str) -> None:
         assert done.stdout.strip() == f"{SHOP_A}: BigQuery export job {job['id']} queued"
     finally:
         await conn.close()
+
+
+def test_only_export_targets_can_follow_syncs() -> None:
+    assert WorkerSettings(exports="bigquery").export_platforms == (Platform.BIGQUERY,)
+    with pytest.raises(ValueError, match="SHOPIFY is not an export target"):
+        WorkerSettings(exports="SHOPIFY")
