@@ -42,9 +42,9 @@ from storeline.worker.jobs.contract import JobContext
 TARGET = Platform.BIGQUERY
 _T = TypeVar("_T")
 
-# (dataset, table, schema) this process has already made sure of: later exports skip the
-# metadata calls. A table deleted by hand surfaces as NotFound, which clears this.
-_ENSURED: set[tuple[str, str, int]] = set()
+# (where, dataset, table, schema) this process has already made sure of: later exports skip
+# the metadata calls. A table deleted by hand surfaces as NotFound, which clears this.
+_ENSURED: set[tuple[str, str, str, int]] = set()
 
 
 @dataclass
@@ -102,6 +102,7 @@ class Mirror:
         self.settings = settings
         self.shop_id = ctx.shop.id
         self.project = client.project
+        self.where = f"{settings.endpoint or ''}/{self.project}"
         self.dataset = settings.dataset_id(self.shop_id)
         self.staging = settings.staging_dataset_id(self.shop_id)
         # Staging tables belong to this attempt: a worker that lost its lease cannot swap the
@@ -183,7 +184,7 @@ class Mirror:
 
     def _ensure(self, tables: Sequence[MirrorTable]) -> None:
         for dataset_id, expiry in ((self.dataset, None), (self.staging, True)):
-            if (dataset_id, "", 0) in _ENSURED:
+            if (self.where, dataset_id, "", 0) in _ENSURED:
                 continue
             dataset = bigquery.Dataset(f"{self.project}.{dataset_id}")
             dataset.location = self.settings.location
@@ -192,14 +193,14 @@ class Mirror:
                 hours = self.settings.staging_expiration_hours
                 dataset.default_table_expiration_ms = int(hours * 3_600_000)
             self.client.create_dataset(dataset, exists_ok=True)
-            _ENSURED.add((dataset_id, "", 0))
+            _ENSURED.add((self.where, dataset_id, "", 0))
         for table in tables:
             self._ensure_table(table)
 
     def _ensure_table(self, table: MirrorTable) -> None:
         schema = table.bq_schema()
         fingerprint = hash(tuple((f.name, f.field_type, f.mode) for f in schema))
-        if (self.dataset, table.name, fingerprint) in _ENSURED:
+        if (self.where, self.dataset, table.name, fingerprint) in _ENSURED:
             return
         wanted = bigquery.Table(f"{self.project}.{self.dataset}.{table.name}", schema=schema)
         if table.partition:
@@ -222,10 +223,10 @@ class Mirror:
                     f"ALTER TABLE `{wanted.project}.{wanted.dataset_id}.{wanted.table_id}` "
                     f"ADD COLUMN IF NOT EXISTS `{f.name}` {type_}"
                 ).result()
-        _ENSURED.add((self.dataset, table.name, fingerprint))
+        _ENSURED.add((self.where, self.dataset, table.name, fingerprint))
 
     def _ensure_view(self, name: str, query: str) -> None:
-        key = (self.dataset, name, hash(query))
+        key = (self.where, self.dataset, name, hash(query))
         if key in _ENSURED:
             return
         view_id = f"{self.project}.{self.dataset}.{name}"

@@ -119,7 +119,7 @@ class Executor:
 
     async def _run_connector(self, running: Running) -> None:
         claim, job = running.claim, running.claim.job
-        secrets = await self._secrets(claim) if spec(job.platform).is_source else {}
+        secrets = self._secrets(claim) if spec(job.platform).is_source else {}
         ctx = RunContext(
             pool=self.pool,
             job=job,
@@ -131,7 +131,7 @@ class Executor:
         running.ctx = ctx
         await self.connectors[job.platform]().run(ctx)
 
-    async def _secrets(self, claim: Claim) -> Mapping[str, Any]:
+    def _secrets(self, claim: Claim) -> Mapping[str, Any]:
         """A source's decrypted credential (an export target has none: its settings hold it)."""
         job = claim.job
         if claim.key_id is None or claim.ciphertext is None:
