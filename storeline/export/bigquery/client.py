@@ -13,16 +13,27 @@ from google.cloud import bigquery
 from storeline.export.bigquery.settings import BigQuerySettings
 
 
+class CredentialsUnreadable(Exception):
+    """The configured key file cannot be used; the message names the setting, never contents."""
+
+
 def _credentials(settings: BigQuerySettings) -> Credentials | None:
     if settings.endpoint:
         return AnonymousCredentials()  # type: ignore[no-untyped-call]
     if settings.credentials_file is not None:
         from google.oauth2 import service_account
 
-        return service_account.Credentials.from_service_account_file(  # type: ignore[no-any-return,no-untyped-call]
-            str(settings.credentials_file),
-            scopes=["https://www.googleapis.com/auth/bigquery"],
-        )
+        try:
+            return service_account.Credentials.from_service_account_file(  # type: ignore[no-any-return,no-untyped-call]
+                str(settings.credentials_file),
+                scopes=["https://www.googleapis.com/auth/bigquery"],
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            # Parse errors may quote the file; only the exception's type is kept.
+            raise CredentialsUnreadable(
+                "STORELINE_BIGQUERY_CREDENTIALS_FILE is not a readable service-account key "
+                f"({type(exc).__name__})"
+            ) from None
     return None  # application default credentials, found by the client itself
 
 

@@ -12,7 +12,7 @@ from google.api_core import exceptions as gexc
 from google.auth.exceptions import DefaultCredentialsError, RefreshError
 
 from storeline.core.enums import Platform
-from storeline.export.bigquery.client import make_client
+from storeline.export.bigquery.client import CredentialsUnreadable, make_client
 from storeline.export.bigquery.mirror import Mirror
 from storeline.export.bigquery.settings import bigquery_settings
 from storeline.worker.errors import TerminalError, TransientError
@@ -48,6 +48,10 @@ class BigQueryExport:
                 result = await Mirror(ctx, client, settings).run()
             finally:
                 client.close()  # type: ignore[no-untyped-call]
+        except CredentialsUnreadable as exc:
+            raise TerminalError(
+                str(exc), code="bigquery_credentials", task="bigquery.auth"
+            ) from None
         except (DefaultCredentialsError, RefreshError, gexc.Unauthorized, gexc.Forbidden) as exc:
             raise TerminalError(
                 f"BigQuery refused the credentials: {type(exc).__name__}",

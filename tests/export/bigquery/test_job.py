@@ -4,9 +4,11 @@ so a failing export never fails or holds up the shop's syncs; and `storeline exp
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,7 +21,7 @@ from storeline.export.bigquery.settings import bigquery_settings
 from storeline.worker.jobs.contract import JobContext
 from storeline.worker.jobs.runner import Worker
 from storeline.worker.settings import WorkerSettings
-from tests.export.bigquery.conftest import SHOP_A, _wait, add_shop
+from tests.export.bigquery.conftest import SHOP_A, _wait, add_shop, export
 from tests.platforms.engine import ENGINE
 
 
@@ -148,3 +150,30 @@ def test_only_export_targets_can_follow_syncs() -> None:
     assert WorkerSettings(exports="bigquery").export_platforms == (Platform.BIGQUERY,)
     with pytest.raises(ValueError, match="SHOPIFY is not an export target"):
         WorkerSettings(exports="SHOPIFY")
+
+
+async def test_an_unreadable_key_file_fails_the_export_without_quoting_it(
+    db_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "key.json"
+    key.write_text(
+        '{"type": "service_account", "client_email": "x@p.iam.gserviceaccount.com", '
+        '"private_key": "-----BEGIN PRIVATE KEY-----\\nSUPERSECRETKEYMATERIAL\\n'
+        '-----END PRIVATE KEY-----\\n", "token_uri": "https://oauth2.googleapis.com/token"}'
+    )
+    monkeypatch.setenv("STORELINE_BIGQUERY_PROJECT", "p")
+    monkeypatch.setenv("STORELINE_BIGQUERY_CREDENTIALS_FILE", str(key))
+    monkeypatch.delenv("STORELINE_BIGQUERY_ENDPOINT", raising=False)
+    bigquery_settings.cache_clear()
+    try:
+        conn = await db.connect(db_dsn)
+        try:
+            await add_shop(conn, SHOP_A, 1, "USD", "America/New_York")
+        finally:
+            await conn.close()
+        job = (await export(db_dsn, [SHOP_A]))[SHOP_A]
+    finally:
+        bigquery_settings.cache_clear()
+    assert job["status"] == "FAILED"
+    assert job["error"]["code"] == "bigquery_credentials"
+    assert "SUPERSECRET" not in json.dumps(job["error"])
