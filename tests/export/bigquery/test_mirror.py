@@ -210,3 +210,26 @@ async def test_every_reporting_view_transpiles_and_runs(
         )
         got = rows(bq, sql.format(t=f"`{PROJECT}.{dataset}.{view}`"))[0]
         assert (got["a"], got["b"]) == (pg["a"], pg["b"]), view
+
+
+async def test_a_column_added_in_postgres_reaches_bigquery(
+    module_dsn: str,
+    module_conn: asyncpg.Connection,
+    bq_settings: BigQuerySettings,
+    bq: bigquery.Client,
+) -> None:
+    """Schema changes are add-only: a later revision's new column appears, nullable, on the
+    next export, and the rows written since carry it."""
+    await module_conn.execute("ALTER TABLE core_warehouse.crm_companies ADD COLUMN website text")
+    await module_conn.execute(
+        "UPDATE core_warehouse.crm_companies SET website = 'https://co.example' WHERE shop_id = $1",
+        SHOP_A,
+    )
+    job = (await export(module_dsn, [SHOP_A]))[SHOP_A]
+    assert job["status"] == "SUCCEEDED", job["error"]
+    dataset = bq_settings.dataset_id(SHOP_A)
+    table = bq.get_table(f"{PROJECT}.{dataset}.crm_companies")
+    assert table.schema[-1].name == "website"
+    assert table.schema[-1].mode == "NULLABLE"
+    got = rows(bq, f"SELECT company_id, website FROM `{PROJECT}.{dataset}.crm_companies`")
+    assert got == [{"company_id": "co1", "website": "https://co.example"}]
