@@ -37,6 +37,11 @@ async def test_each_shop_is_mirrored_into_its_own_dataset(
 ) -> None:
     await add_shop(module_conn, SHOP_A, 60, "USD", "America/New_York")
     await add_shop(module_conn, SHOP_B, 30, "EUR", "Europe/Berlin")
+    # A shop never mirrored keeps no tombstones (its first export copies what exists).
+    await module_conn.execute(
+        "DELETE FROM core_warehouse.order_line_items WHERE shop_id = $1 AND id = 12", SHOP_A
+    )
+    assert await module_conn.fetchval("SELECT count(*) FROM core_warehouse.mirror_tombstones") == 0
 
     jobs = await export(module_dsn, [SHOP_A, SHOP_B])
 
