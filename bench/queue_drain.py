@@ -48,6 +48,7 @@ from storeline.core.dsn import with_database  # noqa: E402
 from storeline.core.enums import Platform  # noqa: E402
 from storeline.core.settings import clear_caches  # noqa: E402
 from storeline.core.sql import parse  # noqa: E402
+from storeline.platforms import SOURCES  # noqa: E402
 
 SQL = parse((Path(__file__).parent / "queue_drain.sql").read_text())
 
@@ -75,7 +76,7 @@ async def seed_storeline(dsn: str, jobs: int) -> None:
             records = []
             for i in range(1, shops + 1):
                 shop = f"bench{i}.myshopify.com"
-                for platform in Platform:
+                for platform in SOURCES:
                     sealed = seal({"access_token": "x"}, shop_id=shop, platform=platform)
                     records.append((shop, str(platform), sealed.key_id, sealed.ciphertext))
             await conn.execute("DELETE FROM app_dashboard.shop_credentials")

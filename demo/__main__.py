@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,8 @@ from rich.console import Console
 from rich.live import Live
 
 from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
+from demo import bigquery as bigquery_demo
+from sandbox.bigquery import running_bigquery
 from storeline.core import db, dsn, embedded, migrate
 from storeline.core import seed as seeding_api
 from storeline.core.enums import JobType, Platform
@@ -44,6 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slots", type=int, default=4, help="worker job slots")
     parser.add_argument("--timeout", type=float, default=900, help="give up after N seconds")
     parser.add_argument(
+        "--bigquery",
+        action="store_true",
+        help="also mirror the shops into a local BigQuery emulator and query it back",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="leave the embedded Postgres running after the demo (stop it with "
@@ -53,6 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace, console: Console) -> int:
+    with contextlib.ExitStack() as stack:
+        return await _run(args, console, stack)
+
+
+async def _run(args: argparse.Namespace, console: Console, stack: contextlib.ExitStack) -> int:
     data_dir = path_settings().data_dir
     state.ensure_encryption_key(data_dir)
     clear_caches()
@@ -67,6 +81,10 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
         f"[bold]Sandbox[/] starting ({args.size} world, anchor {demo.anchor:%Y-%m-%d %H:%M} UTC)"
     )
     sandbox = sandbox_process.start(size=args.size, anchor=demo.anchor)
+    bigquery_endpoint: str | None = None
+    if args.bigquery:
+        bigquery_endpoint = stack.enter_context(running_bigquery())
+        console.print(f"[bold]BigQuery[/] emulator at {bigquery_endpoint}")
     worker: subprocess.Popen[bytes] | None = None
     api: api_process.ApiProcess | None = None
     conn = await db.connect(target)
@@ -106,7 +124,11 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
         watched = [
             r["id"] for r in await conn.fetch(QUERIES["demo_live_jobs"], shop_ids, list(PLATFORMS))
         ]
-        worker = worker_process.start(sandbox.urls, slots=args.slots)
+        extra_env: dict[str, str] = {}
+        if bigquery_endpoint is not None:
+            await conn.execute(QUERIES["demo_bigquery_restart"])
+            extra_env = bigquery_demo.worker_env(bigquery_endpoint)
+        worker = worker_process.start(sandbox.urls, slots=args.slots, env=extra_env)
         started = time.monotonic()
         expected = len(watched)
         with Live(console=console, refresh_per_second=4) as live:
@@ -185,6 +207,20 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             "Storeline's API vs the sandbox's HubSpot oracle[/]"
         )
         console.print(Columns([report.pipeline_table(s) for s in summaries]))
+        if bigquery_endpoint is not None:
+            exports = await bigquery_demo.mirror(conn, shop_ids, QUERIES, within=args.timeout)
+            windows = {s["shop_id"]: s["window"][0] for s in summaries}
+            figures = bigquery_demo.read_back(bigquery_endpoint, windows)
+            api_totals = {s["shop_id"]: report.totals(s["ours"])["total_sales"] for s in summaries}
+            console.print()
+            console.print(bigquery_demo.table(exports, figures, api_totals))
+            failed = any(r["status"] != "SUCCEEDED" for r in exports)
+            differ = any(
+                Decimal(str(f["total_sales"] or 0)) != api_totals[f["shop_id"]] for f in figures
+            )
+            if failed or differ:
+                console.print("[bold red]A BigQuery export failed or differs from Postgres.[/]")
+                return 1
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         mismatched |= any(not report.marketing_equal(s) for s in summaries)

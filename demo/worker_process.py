@@ -20,10 +20,12 @@ def worker_env(urls: dict[str, str]) -> dict[str, str]:
     }
 
 
-def start(urls: dict[str, str], *, slots: int) -> subprocess.Popen[bytes]:
+def start(
+    urls: dict[str, str], *, slots: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter running our own CLI
         [sys.executable, "-m", "storeline.cli", "worker", "--slots", str(slots)],
-        env=worker_env(urls),
+        env={**worker_env(urls), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -83,6 +83,38 @@ def _keys_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_bigquery(args: argparse.Namespace) -> int:
+    """Enqueue a BIGQUERY export job per shop (the worker runs it; docs/bigquery.md)."""
+    from storeline.core import db
+    from storeline.core.enums import JobType, Platform
+    from storeline.core.sql import queries
+
+    q = queries("app_dashboard")
+
+    async def run() -> list[tuple[str, int | None]]:
+        conn = await db.connect(dsns.resolve())
+        try:
+            shops = [r["id"] for r in await conn.fetch(q["export_shops"], args.shop)]
+            if args.shop is not None and not shops:
+                raise InputError(f"no shop {args.shop!r}")
+            return [
+                (
+                    shop,
+                    await conn.fetchval(
+                        q["enqueue_job"], shop, Platform.BIGQUERY, JobType.INCREMENTAL, 50, None
+                    ),
+                )
+                for shop in shops
+            ]
+        finally:
+            await conn.close()
+
+    for shop, job_id in asyncio.run(run()):
+        state = f"job {job_id} queued" if job_id is not None else "already queued"
+        print(f"{shop}: BigQuery export {state}")
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from storeline.worker.main import main as worker_main
 
@@ -145,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen = keys.add_parser("generate", help="print a new STORELINE_ENCRYPTION_KEYS entry")
     gen.add_argument("--key-id", default="k1")
     gen.set_defaults(func=_keys_generate)
+
+    export = sub.add_parser("export", help="copy the warehouse to an analytics store")
+    targets = export.add_subparsers(dest="export_target", required=True)
+    bq = targets.add_parser(
+        "bigquery", help="enqueue a BigQuery mirror of every shop (or one) for the worker"
+    )
+    bq.add_argument("--shop", default=None, help="only this shop id")
+    bq.set_defaults(func=_export_bigquery)
 
     for name, text in (
         ("worker", "run the sync worker (see `storeline worker --help`)"),

@@ -27,6 +27,8 @@ def validate_secrets(platform: Platform, secrets: Mapping[str, Any]) -> None:
     string; anything else is refused, so a typo never stores a token in the wrong place. The set
     closest to what was sent names what is missing or unexpected."""
     sets = PLATFORMS[platform].secret_sets
+    if not sets:
+        raise ValueError(f"{platform} is an export target and takes no credentials")
     required = max(sets, key=lambda s: len(s & secrets.keys()))
     missing = sorted(required - secrets.keys())
     unknown = sorted(secrets.keys() - required)

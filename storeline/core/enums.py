@@ -1,5 +1,5 @@
 """Enumerations shared by the API and the worker; values match the CHECK constraints in SQL
-(Platform: the app_dashboard.platform domain)."""
+(Platform: the app_dashboard.platform domain; sources and export targets alike)."""
 
 from enum import StrEnum
 
@@ -9,6 +9,7 @@ class Platform(StrEnum):
     META = "META"
     GA4 = "GA4"
     HUBSPOT = "HUBSPOT"
+    BIGQUERY = "BIGQUERY"  # an export target, not a source (storeline/platforms/__init__.py)
 
 
 class JobType(StrEnum):

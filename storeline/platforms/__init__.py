@@ -7,6 +7,10 @@ connector. A new platform adds its `Platform` member, one entry here and its fol
 file (`storeline/platforms/<platform>/`: connector, settings, SQL, request documents); the
 SQL list of platforms is the `app_dashboard.platform` domain (revision 0013), changed by a new
 revision (tests/platforms/test_registry.py checks that both name the same platforms).
+
+An export target (BigQuery) is a platform too: its jobs run in the engine like syncs, in their
+own (shop, platform) slot, but it takes no per-shop credential (`secret_sets` is empty; its
+settings hold its service account) and its code lives under storeline/export/.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ class PlatformSpec:
     metadata_keys: frozenset[str]
     # "module:factory" of the connector that runs this platform's jobs; None until one exists.
     connector: str | None
+
+    @property
+    def is_source(self) -> bool:
+        """A source takes a credential per shop; an export target takes none."""
+        return bool(self.secret_sets)
 
 
 PLATFORMS: dict[Platform, PlatformSpec] = {
@@ -64,8 +73,19 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
             metadata_keys=frozenset({"portal_id"}),
             connector="storeline.platforms.hubspot.connector:HubSpotConnector",
         ),
+        PlatformSpec(
+            Platform.BIGQUERY,
+            "BigQuery",
+            secret_sets=(),
+            metadata_keys=frozenset(),
+            connector="storeline.export.bigquery.job:BigQueryExport",
+        ),
     )
 }
+
+# The platforms a shop connects (credentials, syncs); the rest are export targets.
+SOURCES: tuple[Platform, ...] = tuple(p for p, s in PLATFORMS.items() if s.is_source)
+EXPORTS: tuple[Platform, ...] = tuple(p for p, s in PLATFORMS.items() if not s.is_source)
 
 
 def spec(platform: Platform) -> PlatformSpec:

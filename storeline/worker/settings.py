@@ -12,7 +12,11 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storeline.core.enums import Platform
 from storeline.core.errors import ConfigError
+from storeline.platforms import EXPORTS
+
+EXPORT_NAMES = tuple(p.value for p in EXPORTS)
 
 
 class WorkerSettings(BaseSettings):
@@ -69,14 +73,27 @@ class WorkerSettings(BaseSettings):
     # "SHOPIFY=pkg.mod:factory,*=tests.worker.jobs.fakes:FakeConnector".
     connectors: str = ""
     event_retention_days: int = Field(default=30, ge=1)
+    # Export targets enqueued for a shop after each of its syncs that changed data, e.g.
+    # "BIGQUERY" (docs/bigquery.md); empty: none.
+    exports: str = ""
 
     @model_validator(mode="after")
     def _coherent(self) -> WorkerSettings:
         if self.heartbeat_interval >= self.lease_seconds:
             raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
+        for name in filter(None, (n.strip().upper() for n in self.exports.split(","))):
+            if name not in EXPORT_NAMES:
+                raise ValueError(
+                    f"exports: {name} is not an export target ({', '.join(EXPORT_NAMES)})"
+                )
         if self.backoff_cap_seconds < self.backoff_base_seconds:
             raise ValueError("backoff_cap_seconds must be at least backoff_base_seconds")
         return self
+
+    @property
+    def export_platforms(self) -> tuple[Platform, ...]:
+        names = [n.strip().upper() for n in self.exports.split(",") if n.strip()]
+        return tuple(Platform(n) for n in names)
 
     @property
     def heartbeat_interval(self) -> float:

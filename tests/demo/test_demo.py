@@ -51,10 +51,14 @@ def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
     # The demo, its worker and its API are gone, and so is the Postgres they used.
     assert not postmasters(tmp_path / "data")
 
-    again = run_demo(tmp_path / "data", "--keep")
+    # The rerun also mirrors the shops into the BigQuery emulator and reads a figure back.
+    again = run_demo(tmp_path / "data", "--keep", "--bigquery")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "incremental syncs queued" in again.stdout
     assert again.stdout.count("30/30 days equal") == 3
+    assert "read back from BigQuery" in again.stdout
+    assert again.stdout.count("storeline_") >= 3  # one dataset per shop
+    assert "✗" not in again.stdout
     # --keep leaves it running for psql; `storeline db stop` (as the README says) stops it.
     assert "storeline db stop" in again.stdout
     assert postmasters(tmp_path / "data")

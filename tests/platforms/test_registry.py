@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from storeline.core.enums import Platform
-from storeline.platforms import PLATFORMS
+from storeline.platforms import EXPORTS, PLATFORMS, SOURCES
 from storeline.worker import registry
 
 
@@ -20,6 +20,9 @@ def test_every_platform_has_one_entry() -> None:
         assert spec.platform is platform
         assert all(spec.secret_sets), platform
         assert not frozenset().union(*spec.secret_sets) & spec.metadata_keys, platform
+    # Export targets take no credential; every other platform is a source.
+    assert set(EXPORTS) == {Platform.BIGQUERY}
+    assert set(SOURCES) == set(Platform) - set(EXPORTS)
 
 
 def test_each_connector_lives_in_its_platforms_folder() -> None:
@@ -27,7 +30,8 @@ def test_each_connector_lives_in_its_platforms_folder() -> None:
         if spec.connector is None:
             continue
         module, _, attr = spec.connector.partition(":")
-        assert module.startswith(f"storeline.platforms.{platform.lower()}."), spec.connector
+        home = "export" if platform in EXPORTS else "platforms"
+        assert module.startswith(f"storeline.{home}.{platform.lower()}."), spec.connector
         assert callable(getattr(importlib.import_module(module), attr))
 
 

@@ -25,6 +25,7 @@ from storeline.core.credentials import validate_secrets
 from storeline.core.crypto import seal
 from storeline.core.enums import Platform
 from storeline.core.sql import queries
+from storeline.platforms import SOURCES
 
 SQL = queries("app_dashboard")
 
@@ -39,10 +40,14 @@ _SECRET_KEY = re.compile(r"token|secret|password|credential|api_?key", re.IGNORE
 def platform_named(value: str) -> Platform:
     """Any case: shopify, META, Ga4. ValueError names the choices."""
     try:
-        return Platform(value.upper())
+        platform = Platform(value.upper())
     except ValueError:
-        names = ", ".join(p.lower() for p in Platform)
+        platform = None
+    # An export target (BigQuery) is not connected per shop.
+    if platform is None or platform not in SOURCES:
+        names = ", ".join(p.lower() for p in SOURCES)
         raise ValueError(f"unknown platform {value!r}: use one of {names}") from None
+    return platform
 
 
 def parse_platform(value: str) -> Platform:

@@ -64,7 +64,7 @@ CREATE SCHEMA storeline_private;
 --
 
 CREATE DOMAIN app_dashboard.platform AS text
-	CONSTRAINT platform_known CHECK ((VALUE = ANY (ARRAY['SHOPIFY'::text, 'META'::text, 'GA4'::text, 'HUBSPOT'::text])));
+	CONSTRAINT platform_known CHECK ((VALUE = ANY (ARRAY['SHOPIFY'::text, 'META'::text, 'GA4'::text, 'HUBSPOT'::text, 'BIGQUERY'::text])));
 
 
 --
@@ -616,6 +616,33 @@ $$;
 
 
 --
+-- Name: mirror_table(regclass); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.mirror_table(t regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    keys text;
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD COLUMN mirror_version bigint NOT NULL DEFAULT 0', t);
+    EXECUTE format('CREATE INDEX %I ON %s (shop_id, mirror_version)',
+                   (SELECT relname FROM pg_class WHERE oid = t) || '_mirror_version', t);
+    EXECUTE format('CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version()', t);
+    SELECT string_agg(quote_literal(a.attname), ', ' ORDER BY k.ord) INTO keys
+    FROM pg_index AS i
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    WHERE i.indrelid = t AND i.indisprimary AND a.attname <> 'shop_id';
+    EXECUTE format('CREATE TRIGGER mirror_deletes AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS gone FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION storeline_private.record_mirror_deletes(%s)', t, keys);
+END
+$$;
+
+
+--
 -- Name: prune_staging(); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -660,6 +687,25 @@ BEGIN
     RETURN total;
 END
 $_$;
+
+
+--
+-- Name: record_mirror_deletes(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.record_mirror_deletes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format(
+        'INSERT INTO core_warehouse.mirror_tombstones (shop_id, table_name, key, mirror_version) '
+        'SELECT g.shop_id, %L, jsonb_build_array(%s), pg_current_xact_id()::text::bigint '
+        'FROM gone AS g WHERE g.shop_id IN (SELECT w.shop_id FROM app_dashboard.mirror_watermarks AS w)',
+        TG_TABLE_NAME,
+        (SELECT string_agg(format('g.%I', k), ', ') FROM unnest(TG_ARGV) AS k));
+    RETURN NULL;
+END
+$$;
 
 
 --
@@ -796,6 +842,20 @@ CREATE FUNCTION storeline_private.shops_timezone_changed() RETURNS trigger
 BEGIN
     PERFORM storeline_private.shopify_restamp_shop(NEW.id);
     RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: stamp_mirror_version(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.stamp_mirror_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.mirror_version := pg_current_xact_id()::text::bigint;
+    RETURN NEW;
 END
 $$;
 
@@ -953,6 +1013,21 @@ CREATE TABLE app_dashboard.agencies (
 
 
 --
+-- Name: mirror_watermarks; Type: TABLE; Schema: app_dashboard; Owner: -
+--
+
+CREATE TABLE app_dashboard.mirror_watermarks (
+    shop_id text NOT NULL,
+    target app_dashboard.platform NOT NULL,
+    table_name text NOT NULL,
+    version bigint NOT NULL,
+    rows_mirrored bigint DEFAULT 0 NOT NULL,
+    last_job_id bigint,
+    mirrored_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: shop_credentials; Type: TABLE; Schema: app_dashboard; Owner: -
 --
 
@@ -968,6 +1043,7 @@ CREATE TABLE app_dashboard.shop_credentials (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT shop_credentials_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT shop_credentials_source_platform CHECK (((platform)::text <> 'BIGQUERY'::text)),
     CONSTRAINT shop_credentials_status_check CHECK ((status = ANY (ARRAY['OK'::text, 'NEEDS_REAUTH'::text])))
 );
 
@@ -1145,7 +1221,8 @@ CREATE TABLE core_warehouse.crm_companies (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1168,7 +1245,8 @@ CREATE TABLE core_warehouse.crm_contacts (
     archived_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    loaded_at timestamp with time zone DEFAULT now() NOT NULL
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1199,6 +1277,7 @@ CREATE TABLE core_warehouse.crm_deals (
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
     loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL,
     company_currency text,
     amount_in_company_currency numeric
 );
@@ -1222,7 +1301,8 @@ CREATE TABLE core_warehouse.crm_pipeline_stages (
     archived boolean DEFAULT false NOT NULL,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1245,7 +1325,8 @@ CREATE TABLE core_warehouse.customers (
     updated_at timestamp with time zone,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    synced_at timestamp with time zone DEFAULT now() NOT NULL
+    synced_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1288,7 +1369,8 @@ CREATE TABLE core_warehouse.fact_marketing_campaign_daily (
     action_values jsonb,
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1308,7 +1390,8 @@ CREATE TABLE core_warehouse.fact_marketing_daily (
     purchase_value numeric DEFAULT 0 NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL,
-    final_at timestamp with time zone
+    final_at timestamp with time zone,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1331,7 +1414,8 @@ CREATE TABLE core_warehouse.fact_web_traffic_daily (
     transactions bigint DEFAULT 0 NOT NULL,
     purchase_revenue numeric DEFAULT 0 NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1360,7 +1444,8 @@ CREATE TABLE core_warehouse.fact_web_traffic_day_totals (
     quota_tokens integer DEFAULT 0 NOT NULL,
     final boolean DEFAULT false NOT NULL,
     sync_job_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1379,7 +1464,21 @@ CREATE TABLE core_warehouse.fact_web_traffic_range_totals (
     sampled boolean DEFAULT false NOT NULL,
     sync_job_id bigint NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL,
     CONSTRAINT fact_web_traffic_range_totals_check CHECK ((first_day <= last_day))
+);
+
+
+--
+-- Name: mirror_tombstones; Type: TABLE; Schema: core_warehouse; Owner: -
+--
+
+CREATE TABLE core_warehouse.mirror_tombstones (
+    shop_id text NOT NULL,
+    table_name text NOT NULL,
+    key jsonb NOT NULL,
+    mirror_version bigint NOT NULL,
+    deleted_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1410,7 +1509,8 @@ CREATE TABLE core_warehouse.order_line_items (
     raw jsonb NOT NULL,
     sync_job_id bigint NOT NULL,
     is_gift_card boolean DEFAULT false NOT NULL,
-    duties_tax numeric DEFAULT 0 NOT NULL
+    duties_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1430,7 +1530,8 @@ CREATE TABLE core_warehouse.order_returns (
     restocking_fees numeric DEFAULT 0 NOT NULL,
     return_shipping_fees numeric DEFAULT 0 NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1453,7 +1554,8 @@ CREATE TABLE core_warehouse.order_sales (
     total_amount numeric NOT NULL,
     total_tax numeric NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1475,7 +1577,8 @@ CREATE TABLE core_warehouse.order_shipping_lines (
     discount_allocations jsonb DEFAULT '[]'::jsonb NOT NULL,
     tax_lines jsonb DEFAULT '[]'::jsonb NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1532,7 +1635,8 @@ CREATE TABLE core_warehouse.orders (
     current_total_duties numeric,
     original_total_additional_fees numeric,
     current_total_additional_fees numeric,
-    additional_fees_tax numeric DEFAULT 0 NOT NULL
+    additional_fees_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1552,7 +1656,8 @@ CREATE TABLE core_warehouse.refund_line_items (
     subtotal numeric NOT NULL,
     total_tax numeric NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1569,7 +1674,8 @@ CREATE TABLE core_warehouse.refund_shipping_lines (
     subtotal numeric NOT NULL,
     tax numeric NOT NULL,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1592,7 +1698,8 @@ CREATE TABLE core_warehouse.refunds (
     duties numeric DEFAULT 0 NOT NULL,
     duties_tax numeric DEFAULT 0 NOT NULL,
     adjustments numeric DEFAULT 0 NOT NULL,
-    adjustments_tax numeric DEFAULT 0 NOT NULL
+    adjustments_tax numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1614,7 +1721,8 @@ CREATE TABLE core_warehouse.transactions (
     created_at timestamp with time zone,
     processed_at timestamp with time zone,
     raw jsonb NOT NULL,
-    sync_job_id bigint NOT NULL
+    sync_job_id bigint NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1652,7 +1760,8 @@ CREATE TABLE reporting.campaign_daily (
     clicks bigint DEFAULT 0 NOT NULL,
     purchases numeric DEFAULT 0 NOT NULL,
     purchase_value numeric DEFAULT 0 NOT NULL,
-    refreshed_at timestamp with time zone DEFAULT now() NOT NULL
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1674,7 +1783,8 @@ CREATE TABLE reporting.shop_daily_kpis (
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
     duties numeric DEFAULT 0 NOT NULL,
     additional_fees numeric DEFAULT 0 NOT NULL,
-    return_fees numeric DEFAULT 0 NOT NULL
+    return_fees numeric DEFAULT 0 NOT NULL,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1707,7 +1817,8 @@ CREATE TABLE reporting.shopify_reported_daily (
     taxes numeric NOT NULL,
     total_sales numeric NOT NULL,
     fetched_at timestamp with time zone DEFAULT now() NOT NULL,
-    sync_job_id bigint
+    sync_job_id bigint,
+    mirror_version bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -2205,6 +2316,14 @@ ALTER TABLE ONLY app_dashboard.agencies
 
 
 --
+-- Name: mirror_watermarks mirror_watermarks_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.mirror_watermarks
+    ADD CONSTRAINT mirror_watermarks_pkey PRIMARY KEY (shop_id, target, table_name);
+
+
+--
 -- Name: shop_credentials shop_credentials_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
 --
 
@@ -2608,6 +2727,27 @@ CREATE INDEX users_agency_idx ON app_dashboard.users USING btree (agency_id);
 
 
 --
+-- Name: crm_companies_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_companies_mirror_version ON core_warehouse.crm_companies USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: crm_contacts_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_contacts_mirror_version ON core_warehouse.crm_contacts USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: crm_deals_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_deals_mirror_version ON core_warehouse.crm_deals USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: crm_deals_shop_stage_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2615,10 +2755,73 @@ CREATE INDEX crm_deals_shop_stage_idx ON core_warehouse.crm_deals USING btree (s
 
 
 --
+-- Name: crm_pipeline_stages_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX crm_pipeline_stages_mirror_version ON core_warehouse.crm_pipeline_stages USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: customers_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX customers_mirror_version ON core_warehouse.customers USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: customers_shop_job_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX customers_shop_job_idx ON core_warehouse.customers USING btree (shop_id, sync_job_id);
+
+
+--
+-- Name: fact_marketing_campaign_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_campaign_daily_mirror_version ON core_warehouse.fact_marketing_campaign_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_marketing_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_daily_mirror_version ON core_warehouse.fact_marketing_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_daily_mirror_version ON core_warehouse.fact_web_traffic_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_day_totals_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_day_totals_mirror_version ON core_warehouse.fact_web_traffic_day_totals USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_range_totals_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_range_totals_mirror_version ON core_warehouse.fact_web_traffic_range_totals USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: mirror_tombstones_pending; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX mirror_tombstones_pending ON core_warehouse.mirror_tombstones USING btree (shop_id, table_name, mirror_version);
+
+
+--
+-- Name: order_line_items_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_line_items_mirror_version ON core_warehouse.order_line_items USING btree (shop_id, mirror_version);
 
 
 --
@@ -2633,6 +2836,13 @@ CREATE INDEX order_line_items_order_idx ON core_warehouse.order_line_items USING
 --
 
 CREATE INDEX order_returns_day_idx ON core_warehouse.order_returns USING btree (shop_id, return_date);
+
+
+--
+-- Name: order_returns_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_returns_mirror_version ON core_warehouse.order_returns USING btree (shop_id, mirror_version);
 
 
 --
@@ -2657,6 +2867,13 @@ CREATE INDEX order_sales_line_idx ON core_warehouse.order_sales USING btree (sho
 
 
 --
+-- Name: order_sales_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_sales_mirror_version ON core_warehouse.order_sales USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: order_sales_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2664,10 +2881,24 @@ CREATE INDEX order_sales_order_idx ON core_warehouse.order_sales USING btree (sh
 
 
 --
+-- Name: order_shipping_lines_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX order_shipping_lines_mirror_version ON core_warehouse.order_shipping_lines USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: order_shipping_lines_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX order_shipping_lines_order_idx ON core_warehouse.order_shipping_lines USING btree (shop_id, order_id);
+
+
+--
+-- Name: orders_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX orders_mirror_version ON core_warehouse.orders USING btree (shop_id, mirror_version);
 
 
 --
@@ -2692,6 +2923,13 @@ CREATE INDEX orders_shop_job_idx ON core_warehouse.orders USING btree (shop_id, 
 
 
 --
+-- Name: refund_line_items_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refund_line_items_mirror_version ON core_warehouse.refund_line_items USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: refund_line_items_refund_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2699,10 +2937,24 @@ CREATE INDEX refund_line_items_refund_idx ON core_warehouse.refund_line_items US
 
 
 --
+-- Name: refund_shipping_lines_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refund_shipping_lines_mirror_version ON core_warehouse.refund_shipping_lines USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: refund_shipping_lines_refund_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX refund_shipping_lines_refund_idx ON core_warehouse.refund_shipping_lines USING btree (shop_id, refund_id);
+
+
+--
+-- Name: refunds_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX refunds_mirror_version ON core_warehouse.refunds USING btree (shop_id, mirror_version);
 
 
 --
@@ -2727,10 +2979,38 @@ CREATE INDEX refunds_shop_job_idx ON core_warehouse.refunds USING btree (shop_id
 
 
 --
+-- Name: transactions_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX transactions_mirror_version ON core_warehouse.transactions USING btree (shop_id, mirror_version);
+
+
+--
 -- Name: transactions_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
 CREATE INDEX transactions_order_idx ON core_warehouse.transactions USING btree (shop_id, order_id);
+
+
+--
+-- Name: campaign_daily_mirror_version; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX campaign_daily_mirror_version ON reporting.campaign_daily USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: shop_daily_kpis_mirror_version; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX shop_daily_kpis_mirror_version ON reporting.shop_daily_kpis USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: shopify_reported_daily_mirror_version; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX shopify_reported_daily_mirror_version ON reporting.shopify_reported_daily USING btree (shop_id, mirror_version);
 
 
 --
@@ -2759,6 +3039,322 @@ CREATE TRIGGER sync_jobs_inserted AFTER INSERT ON app_dashboard.sync_jobs REFERE
 --
 
 CREATE TRIGGER sync_jobs_updated AFTER UPDATE ON app_dashboard.sync_jobs REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs FOR EACH STATEMENT WHEN ((current_setting('storeline.events_written'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION storeline_private.sync_jobs_updated();
+
+
+--
+-- Name: crm_companies mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_companies REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('company_id');
+
+
+--
+-- Name: crm_contacts mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_contacts REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('contact_id');
+
+
+--
+-- Name: crm_deals mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_deals REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('deal_id');
+
+
+--
+-- Name: crm_pipeline_stages mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.crm_pipeline_stages REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('pipeline_id', 'stage_id');
+
+
+--
+-- Name: customers mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.customers REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: fact_marketing_campaign_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_marketing_campaign_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('platform', 'account_id', 'day', 'ad_id');
+
+
+--
+-- Name: fact_marketing_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('platform', 'day', 'currency');
+
+
+--
+-- Name: fact_web_traffic_daily mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_web_traffic_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('property_id', 'day', 'channel_group', 'source', 'medium', 'device');
+
+
+--
+-- Name: fact_web_traffic_day_totals mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('property_id', 'day');
+
+
+--
+-- Name: fact_web_traffic_range_totals mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.fact_web_traffic_range_totals REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('property_id', 'first_day', 'last_day');
+
+
+--
+-- Name: order_line_items mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_line_items REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: order_returns mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_returns REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: order_sales mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_sales REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: order_shipping_lines mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.order_shipping_lines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: orders mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.orders REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refund_line_items mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refund_line_items REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refund_shipping_lines mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refund_shipping_lines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: refunds mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.refunds REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: transactions mirror_deletes; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON core_warehouse.transactions REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('id');
+
+
+--
+-- Name: crm_companies mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_companies FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_contacts mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_contacts FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_deals mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_deals FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: crm_pipeline_stages mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.crm_pipeline_stages FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: customers mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.customers FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_marketing_campaign_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_marketing_campaign_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_marketing_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_marketing_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_web_traffic_daily mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_web_traffic_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_web_traffic_day_totals mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_web_traffic_day_totals FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: fact_web_traffic_range_totals mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.fact_web_traffic_range_totals FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_line_items mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_line_items FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_returns mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_returns FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_sales mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_sales FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: order_shipping_lines mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.order_shipping_lines FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: orders mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.orders FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refund_line_items mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refund_line_items FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refund_shipping_lines mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refund_shipping_lines FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: refunds mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.refunds FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: transactions mirror_version; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.transactions FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: campaign_daily mirror_deletes; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON reporting.campaign_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('platform', 'day', 'campaign_id', 'currency');
+
+
+--
+-- Name: shop_daily_kpis mirror_deletes; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('day');
+
+
+--
+-- Name: shopify_reported_daily mirror_deletes; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_deletes AFTER DELETE ON reporting.shopify_reported_daily REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.record_mirror_deletes('day');
+
+
+--
+-- Name: campaign_daily mirror_version; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.campaign_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: shop_daily_kpis mirror_version; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shop_daily_kpis FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: shopify_reported_daily mirror_version; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shopify_reported_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: mirror_watermarks mirror_watermarks_shop_id_fkey; Type: FK CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.mirror_watermarks
+    ADD CONSTRAINT mirror_watermarks_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES app_dashboard.shops(id) ON DELETE CASCADE;
 
 
 --
@@ -2867,6 +3463,12 @@ CREATE POLICY members_update ON app_dashboard.shops FOR UPDATE TO authenticated 
 
 
 --
+-- Name: mirror_watermarks; Type: ROW SECURITY; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE app_dashboard.mirror_watermarks ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: agencies own_agency_read; Type: POLICY; Schema: app_dashboard; Owner: -
 --
 
@@ -2913,6 +3515,13 @@ CREATE POLICY self_read ON app_dashboard.users FOR SELECT TO authenticated USING
 --
 
 ALTER TABLE app_dashboard.shop_credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mirror_watermarks shop_members_read; Type: POLICY; Schema: app_dashboard; Owner: -
+--
+
+CREATE POLICY shop_members_read ON app_dashboard.mirror_watermarks FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
 
 --
 -- Name: sync_cursors shop_members_read; Type: POLICY; Schema: app_dashboard; Owner: -
@@ -3023,6 +3632,12 @@ ALTER TABLE core_warehouse.fact_web_traffic_day_totals ENABLE ROW LEVEL SECURITY
 --
 
 ALTER TABLE core_warehouse.fact_web_traffic_range_totals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mirror_tombstones; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
+--
+
+ALTER TABLE core_warehouse.mirror_tombstones ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: order_line_items; Type: ROW SECURITY; Schema: core_warehouse; Owner: -
@@ -3140,6 +3755,13 @@ CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_day_totals FO
 --
 
 CREATE POLICY shop_members_read ON core_warehouse.fact_web_traffic_range_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: mirror_tombstones shop_members_read; Type: POLICY; Schema: core_warehouse; Owner: -
+--
+
+CREATE POLICY shop_members_read ON core_warehouse.mirror_tombstones FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -3390,6 +4012,13 @@ REVOKE ALL ON FUNCTION storeline_private.enable_shop_rls(p_table regclass) FROM 
 
 
 --
+-- Name: FUNCTION mirror_table(t regclass); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.mirror_table(t regclass) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION prune_staging(); Type: ACL; Schema: storeline_private; Owner: -
 --
 
@@ -3461,6 +4090,13 @@ GRANT ALL ON FUNCTION storeline_private.user_shop_ids() TO authenticated;
 --
 
 GRANT SELECT ON TABLE app_dashboard.agencies TO authenticated;
+
+
+--
+-- Name: TABLE mirror_watermarks; Type: ACL; Schema: app_dashboard; Owner: -
+--
+
+GRANT SELECT ON TABLE app_dashboard.mirror_watermarks TO authenticated;
 
 
 --
@@ -3650,6 +4286,13 @@ GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_day_totals TO authenticate
 --
 
 GRANT SELECT ON TABLE core_warehouse.fact_web_traffic_range_totals TO authenticated;
+
+
+--
+-- Name: TABLE mirror_tombstones; Type: ACL; Schema: core_warehouse; Owner: -
+--
+
+GRANT SELECT ON TABLE core_warehouse.mirror_tombstones TO authenticated;
 
 
 --

@@ -12,12 +12,14 @@ import enum
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
 from storeline.core.crypto import Sealed, unseal
 from storeline.core.enums import CredentialStatus, Platform
 from storeline.core.errors import ConfigError
+from storeline.platforms import spec
 from storeline.worker.errors import JobCancelled, LeaseLost, TerminalError, TransientError
 from storeline.worker.jobs import transitions
 from storeline.worker.jobs.claim import Claim
@@ -117,20 +119,7 @@ class Executor:
 
     async def _run_connector(self, running: Running) -> None:
         claim, job = running.claim, running.claim.job
-        if claim.key_id is None or claim.ciphertext is None:
-            raise TerminalError(
-                "the platform is not connected", code="credential_missing", task="credentials"
-            )
-        if claim.credential_status is CredentialStatus.NEEDS_REAUTH:
-            raise TerminalError(
-                "the credential needs re-authorisation", code="needs_reauth", task="credentials"
-            )
-        try:
-            secrets = unseal(
-                Sealed(claim.key_id, claim.ciphertext), shop_id=job.shop_id, platform=job.platform
-            )
-        except ConfigError as exc:
-            raise TerminalError(str(exc), code="credential_unreadable", task="credentials") from exc
+        secrets = self._secrets(claim) if spec(job.platform).is_source else {}
         ctx = RunContext(
             pool=self.pool,
             job=job,
@@ -141,6 +130,38 @@ class Executor:
         )
         running.ctx = ctx
         await self.connectors[job.platform]().run(ctx)
+
+    def _secrets(self, claim: Claim) -> Mapping[str, Any]:
+        """A source's decrypted credential (an export target has none: its settings hold it)."""
+        job = claim.job
+        if claim.key_id is None or claim.ciphertext is None:
+            raise TerminalError(
+                "the platform is not connected", code="credential_missing", task="credentials"
+            )
+        if claim.credential_status is CredentialStatus.NEEDS_REAUTH:
+            raise TerminalError(
+                "the credential needs re-authorisation", code="needs_reauth", task="credentials"
+            )
+        try:
+            return unseal(
+                Sealed(claim.key_id, claim.ciphertext), shop_id=job.shop_id, platform=job.platform
+            )
+        except ConfigError as exc:
+            raise TerminalError(str(exc), code="credential_unreadable", task="credentials") from exc
+
+    async def _follow_up(self, job_id: int, platform: Platform) -> None:
+        """After a sync that changed data, the exports this deployment runs (settings.exports)
+        are enqueued for its shop. Best effort: an export that cannot be enqueued is logged and
+        never touches the sync, which has already succeeded."""
+        exports = self.settings.export_platforms
+        if not exports or platform in exports:
+            return
+        try:
+            await transitions.enqueue_follow_ups(self.pool, job_id, exports)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            self.log.warning(
+                "follow_up_not_enqueued", job_id=job_id, error=f"{type(exc).__name__}: {exc}"
+            )
 
     def _decide(self, running: Running, inner: asyncio.Task[None]) -> Decision:
         job = running.claim.job
@@ -186,6 +207,8 @@ class Executor:
                 case Action.COMPLETE:
                     watermark = running.ctx.watermark if running.ctx else None
                     written = await self.completer.complete(job.id, token, watermark)
+                    if written:
+                        await self._follow_up(job.id, job.platform)
                 case Action.RETRY:
                     written = await transitions.requeue(
                         self.pool, job.id, token, delay=decision.delay, error=decision.error

@@ -7,11 +7,13 @@ is batched. The sync_job_events row for each transition is written by a trigger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from storeline.core.enums import Platform
 from storeline.core.sql import queries
 
 
@@ -95,3 +97,14 @@ async def fail_expired(
 
 class _Rollback(Exception):
     """Leaves a transaction without committing its absorb when the lease turned out lost."""
+
+
+async def enqueue_follow_ups(
+    pool: asyncpg.Pool, job_id: int, platforms: Sequence[Platform]
+) -> list[int]:
+    """Jobs of `platforms` (export targets) for the shop of job `job_id`, if that job succeeded
+    having changed data; idempotent (one QUEUED per key). Returns the new jobs' ids."""
+    rows = await pool.fetch(
+        queries("app_dashboard")["enqueue_follow_ups"], job_id, [p.value for p in platforms]
+    )
+    return [r["id"] for r in rows]

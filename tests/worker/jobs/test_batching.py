@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from storeline.core import db
-from storeline.core.enums import Platform
 from storeline.core.sql import queries
+from storeline.platforms import SOURCES
 from storeline.worker.jobs.claim import claim
 from storeline.worker.jobs.completer import Completer
 from storeline.worker.jobs.held import HeldConnection
@@ -25,7 +25,7 @@ from tests.worker.jobs.conftest import (
     wait_until,
 )
 
-ALL = tuple(Platform)
+ALL = SOURCES
 
 
 async def events(conn: asyncpg.Connection, job_id: int) -> list[tuple[str | None, str, int]]:

@@ -9,11 +9,12 @@ import asyncpg
 
 from storeline.core.enums import JobType, Platform
 from storeline.core.sql import queries
+from storeline.platforms import SOURCES
 from storeline.worker.jobs.claim import claim
 from tests.worker.jobs import fakes
 from tests.worker.jobs.conftest import add_shop, fast_settings, running_worker, wait_until
 
-ALL = tuple(Platform)
+ALL = SOURCES
 
 
 async def test_claim_leases_up_to_limit_with_fresh_tokens(

@@ -8,8 +8,8 @@ import asyncio
 import asyncpg
 import pytest
 
-from storeline.core.enums import Platform
 from storeline.core.sql import queries
+from storeline.platforms import SOURCES
 from storeline.worker.errors import LeaseLost
 from storeline.worker.jobs import transitions
 from storeline.worker.jobs.claim import claim
@@ -27,7 +27,7 @@ from tests.worker.jobs.conftest import (
     wait_until,
 )
 
-ALL = tuple(Platform)
+ALL = SOURCES
 
 
 async def expire_leases(conn: asyncpg.Connection) -> None:

@@ -13,6 +13,7 @@ import asyncpg
 from storeline.core import credentials
 from storeline.core.enums import Platform
 from storeline.core.sql import queries
+from storeline.platforms import SOURCES
 from storeline.worker.jobs import transitions
 from storeline.worker.jobs.claim import claim
 from storeline.worker.jobs.reaper import reap_once
@@ -27,7 +28,7 @@ from tests.worker.jobs.conftest import (
     wait_until,
 )
 
-ALL = tuple(Platform)
+ALL = SOURCES
 # A fetch step an INCREMENTAL recorded: a rebuild must not skip its own export because of it.
 INCREMENTAL_STEP = {"pages": {"done": True, "orders": 3}}
 SPENT_ERROR = {

@@ -9,6 +9,7 @@ import uuid
 import asyncpg
 
 from storeline.core.enums import Platform
+from storeline.platforms import SOURCES
 from storeline.worker.jobs.scheduler import schedule_once
 from tests.worker.jobs.conftest import add_shop, fast_settings, running_worker
 
@@ -74,9 +75,9 @@ async def test_enqueues_due_keys_and_skips_the_rest(
 async def test_replicas_racing_enqueue_each_key_once(
     jobs_db: asyncpg.Connection, pool: asyncpg.Pool
 ) -> None:
-    shops = [await add_shop(jobs_db, f"s{i}", tuple(Platform)) for i in range(5)]
+    shops = [await add_shop(jobs_db, f"s{i}", SOURCES) for i in range(5)]
     for shop in shops:
-        for platform in Platform:
+        for platform in SOURCES:
             await succeeded(jobs_db, shop, platform, 3600)
     results = await asyncio.gather(*(schedule_once(pool, SETTINGS) for _ in range(6)))
     assert sum(len(r) for r in results) == 20
@@ -92,7 +93,7 @@ async def test_running_worker_keeps_every_shop_within_the_staleness_bound(
     """Bound 6 s (0.1 min), margin 3 s, scheduler every 0.5 s; 3 shops x 4 platforms on 4
     slots, each sync taking ~0.1 s. After the first round, no key may ever be older than 6 s."""
     for i in range(3):
-        await add_shop(jobs_db, f"fresh{i}", tuple(Platform), rows=2, chunk_seconds=0.05)
+        await add_shop(jobs_db, f"fresh{i}", SOURCES, rows=2, chunk_seconds=0.05)
     settings = fast_settings(
         scheduler=True,
         scheduler_interval_seconds=0.5,

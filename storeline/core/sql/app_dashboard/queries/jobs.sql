@@ -363,3 +363,22 @@ RETURNING id
 SELECT pid, state = 'active' AND wait_event_type IS DISTINCT FROM 'Client' AS busy
 FROM pg_stat_activity
 WHERE pid = ANY($1::int[])
+
+-- name: enqueue_follow_ups
+-- After job $1 succeeded having changed data (records_synced > 0): a job of each platform in $2
+-- (export targets, storeline/worker/settings.py `exports`) for its shop, unless that job was
+-- one of them. Idempotent like enqueue_job (one QUEUED per key); below syncs in priority.
+INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority)
+SELECT j.shop_id, p.platform, 'INCREMENTAL', 200
+FROM app_dashboard.sync_jobs AS j
+CROSS JOIN unnest($2::text[]) AS p (platform)
+WHERE j.id = $1 AND j.status = 'SUCCEEDED' AND j.records_synced > 0
+  AND j.platform <> ALL ($2::text[])
+ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
+RETURNING id
+
+-- name: export_shops
+-- `storeline export …`: every shop, or the one named ($1).
+SELECT s.id FROM app_dashboard.shops AS s
+WHERE $1::text IS NULL OR s.id = $1
+ORDER BY s.id
