@@ -16,6 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from storeline.api.auth import JWTMiddleware, TokenVerifier
 from storeline.api.database import lifespan, provide_db
 from storeline.api.problems import HANDLERS
+from storeline.api.requests import BoundedJsonRequest
 from storeline.api.routes.health import healthz
 from storeline.api.routes.me import MeController
 from storeline.api.routes.metrics import MetricsController
@@ -24,9 +25,13 @@ from storeline.api.routes.shops import ShopController
 from storeline.api.routes.sync import SyncController
 from storeline.api.settings import ApiSettings
 from storeline.core.errors import ConfigError
+from storeline.platforms.shopify.settings import ShopifySettings, shopify_settings
 
 
-def create_app(settings: ApiSettings, *, dsn: str) -> Litestar:
+def create_app(
+    settings: ApiSettings, *, dsn: str, shopify: ShopifySettings | None = None
+) -> Litestar:
+    """`shopify`: where shop registrations are proven (default: the SHOPIFY_* settings)."""
     verifier = TokenVerifier(settings)
     if not verifier.configured:
         raise ConfigError(
@@ -46,7 +51,8 @@ def create_app(settings: ApiSettings, *, dsn: str) -> Litestar:
         middleware=[DefineMiddleware(JWTMiddleware, exclude=["^/schema"])],
         exception_handlers=HANDLERS,
         lifespan=[lifespan(dsn, max_size=settings.pool_max_size)],
-        state=State({"verifier": verifier}),
+        state=State({"verifier": verifier, "shopify": shopify or shopify_settings()}),
+        request_class=BoundedJsonRequest,
         openapi_config=OpenAPIConfig(
             title="Storeline API",
             version="0.1.0",

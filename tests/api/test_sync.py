@@ -41,7 +41,7 @@ async def test_a_request_joins_the_waiting_job_and_only_ever_strengthens_it(
     # Once it runs, a request queues a new job as the caller; asking again returns that job.
     await mark_running(conn, backfill["id"])
     first = await api.post(url, json={"platforms": ["shopify"]}, headers=headers)
-    second = await api.post(url, json={"platforms": ["Shopify", "SHOPIFY"]}, headers=headers)
+    second = await api.post(url, json={"platforms": ["shopify", "SHOPIFY"]}, headers=headers)
     assert (first.status_code, second.status_code) == (202, 202), second.text
     [new] = first.json()["jobs"]
     [same] = second.json()["jobs"]

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from storeline.api.database import UserDb
+from storeline.api.openapi import problems
 from storeline.api.views_sync import Me
 from storeline.core.sql import queries
 
@@ -33,11 +34,11 @@ class MeController(Controller):
     path = "/api/me"
     tags = ("me",)
 
-    @get("/")
+    @get("/", responses=problems(404))
     async def me(self, db: UserDb) -> Me:
         return await _me(db)
 
-    @put("/default-shop")
+    @put("/default-shop", responses=problems(404))
     async def set_default_shop(self, db: UserDb, data: JSONBody[DefaultShop]) -> Me:
         """Make one of the caller's shops their default; the old default is cleared in the same
         transaction (a 404 rolls both back), so there is always at most one."""

@@ -1,0 +1,23 @@
+"""One role matrix enforced in Postgres, proven shop registration and deletion (issue 18):
+`authenticated` writes nothing but a shop's name and its own default shop directly; syncs,
+cancels, connections and deletions go through SECURITY DEFINER functions that check the role;
+internal functions are not executable by users.
+
+Revision ID: 0019
+Revises: 0015
+"""
+
+from storeline.core.migrate import apply_files
+
+revision = "0019"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    apply_files("core/sql/app_dashboard/95_role_matrix.sql")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("Storeline migrates forward; use `storeline db reset`")
