@@ -139,6 +139,9 @@ async def test_secrets_nested_in_metadata_are_refused_at_any_depth(
         assert_problem(r, 400)
         assert mentions in r.text
         assert "leak-value" not in r.text
-    assert await tenants.fetchval(
-        "SELECT count(*) FROM app_dashboard.shop_credentials WHERE platform = 'META'"
-    ) == 0
+    assert (
+        await tenants.fetchval(
+            "SELECT count(*) FROM app_dashboard.shop_credentials WHERE platform = 'META'"
+        )
+        == 0
+    )

@@ -90,7 +90,7 @@ async def test_unconnected_or_unknown_requests_write_nothing(
     cases = [
         (A1, {"platforms": ["shopify", "ga4"]}, 409, "ga4"),
         (A2, {}, 409, "no connected platform"),  # a2 has nothing connected
-        (A1, {"platforms": ["tiktok"]}, 400, "tiktok"),
+        (A1, {"platforms": ["tiktok"]}, 400, "platforms"),
         (A1, {"job_type": "HISTORICAL_INIT"}, 400, "job_type"),
         (A1, {"job_type": "bogus"}, 400, "job_type"),
         (A1, {"platform": ["shopify"]}, 400, "platform"),

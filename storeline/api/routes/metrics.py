@@ -54,8 +54,8 @@ def _day_parameter(name: str, what: str) -> QueryParameter:
     return QueryParameter(
         name=name,
         description=f"{what} shop-local day, YYYY-MM-DD (inclusive), {FIRST_DAY}..{LAST_DAY}",
-        pattern=DAY_PATTERN,
-        format="date",
+        # Stated in the schema, checked by parse_day (whose message says what a day looks like).
+        schema_extra={"pattern": DAY_PATTERN, "format": "date"},
     )
 
 

@@ -19,7 +19,6 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
     ServiceUnavailableException,
-    ValidationException,
 )
 from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -128,7 +127,7 @@ class ShopController(Controller):
         try:
             facts = await prove_shop(data.shop_domain, data.access_token, request.app.state.shopify)
         except ProofRefused as exc:
-            raise ValidationException(f"registration not proven: {exc}") from None
+            raise HTTPException(status_code=422, detail=f"registration not proven: {exc}") from None
         except ProofUnavailable:
             raise ServiceUnavailableException("Shopify could not be asked; try again") from None
         sealed = seal(

@@ -75,9 +75,9 @@ BEGIN
 END
 $$;
 
--- Events logged by a definer function carry the reason it sets: storeline.job_reason is
--- transaction-local and anyone may set it, so a value the caller set before the call must
--- never be what the history says.
+-- storeline.job_reason is transaction-local and anyone may set it, so every definer function
+-- that moves a job clears it first: a value the caller set before the call never becomes what
+-- the history says (events then carry the triggers' own wording, 85_merged_requests.sql).
 CREATE FUNCTION storeline_private.api_set_reason(p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$
     SELECT set_config('storeline.job_reason', coalesce(p_reason, ''), true)
@@ -92,7 +92,7 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM storeline_private.api_require_credential_manager();
-    PERFORM storeline_private.api_set_reason('the platform was disconnected by a user');
+    PERFORM storeline_private.api_set_reason(NULL);
     DELETE FROM app_dashboard.shop_credentials WHERE shop_id = p_shop_id AND platform = p_platform;
     IF NOT FOUND THEN
         RETURN false;
@@ -140,7 +140,7 @@ BEGIN
         RAISE EXCEPTION 'metadata must be an object under 16 KiB without secret-looking keys'
             USING ERRCODE = 'SL422';
     END IF;
-    PERFORM storeline_private.api_set_reason('the platform was connected by a user');
+    PERFORM storeline_private.api_set_reason(NULL);
     INSERT INTO app_dashboard.shop_credentials (shop_id, platform, key_id, ciphertext, metadata)
     VALUES (p_shop_id, p_platform, p_key_id, p_ciphertext, p_metadata)
     ON CONFLICT (shop_id, platform) DO UPDATE
@@ -196,7 +196,7 @@ BEGIN
         RAISE EXCEPTION 'that platform is not connected with a working credential'
             USING ERRCODE = 'SL409';
     END IF;
-    PERFORM storeline_private.api_set_reason('requested by a user');
+    PERFORM storeline_private.api_set_reason(NULL);
     FOR attempt IN 1..3 LOOP
         INSERT INTO app_dashboard.sync_jobs AS j
             (shop_id, platform, job_type, priority, requested_by)
@@ -247,7 +247,7 @@ BEGIN
     IF v_job.status NOT IN ('QUEUED', 'IN_PROGRESS') THEN
         RAISE EXCEPTION 'the job already ended (%)', v_job.status USING ERRCODE = 'SL409';
     END IF;
-    PERFORM storeline_private.api_set_reason('cancelled by a user');
+    PERFORM storeline_private.api_set_reason(NULL);
     UPDATE app_dashboard.sync_jobs AS j SET cancel_requested = true WHERE j.id = p_job_id;
     RETURN QUERY SELECT p_job_id, v_job.status::text, true;
 END
@@ -300,7 +300,7 @@ BEGIN
     IF NOT v_owner THEN
         RAISE EXCEPTION 'your role may not delete a shop' USING ERRCODE = 'SL403';
     END IF;
-    PERFORM storeline_private.api_set_reason('the shop was deleted');
+    PERFORM storeline_private.api_set_reason(NULL);
     PERFORM storeline_private.purge_shop(p_shop_id);
     RETURN true;
 END
@@ -337,7 +337,7 @@ BEGIN
         END IF;
         PERFORM storeline_private.purge_shop(p_shop_id);
     END IF;
-    PERFORM storeline_private.api_set_reason('the shop was registered');
+    PERFORM storeline_private.api_set_reason(NULL);
     INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id, verified_at)
     VALUES (p_shop_id, p_name, p_currency, p_timezone, v_user.agency_id, now());
     INSERT INTO app_dashboard.user_shops (user_id, shop_id, is_default)
