@@ -8,6 +8,8 @@ from typing import Any
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPI
+from pydantic import BaseModel
 
 from storeline.api.problems import MEDIA_TYPE
 
@@ -44,3 +46,12 @@ def problems(*statuses: int, auth: bool = True) -> dict[int, ResponseSpec]:
         )
         for code in codes
     }
+
+
+def forbid_extra_properties(schema: OpenAPI, models: list[type[BaseModel]]) -> None:
+    """State `additionalProperties: false` for request bodies whose model forbids extras (Litestar
+    does not carry pydantic's `extra="forbid"` into the schema)."""
+    components = (schema.components.schemas or {}) if schema.components else {}
+    for model in models:
+        if model.model_config.get("extra") == "forbid" and model.__name__ in components:
+            components[model.__name__].additional_properties = False

@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 
 from storeline.api.app import create_app
+from storeline.api.server import server_config
 from storeline.api.settings import ApiSettings
 from storeline.core import credentials
 from storeline.core.enums import Platform
@@ -76,7 +77,7 @@ class ServedApi:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = server_config(app, log_level="warning", access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True

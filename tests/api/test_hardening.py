@@ -136,7 +136,7 @@ async def test_secrets_nested_in_metadata_are_refused_at_any_depth(
         r = await api.post(
             url, json={"secrets": secrets, "metadata": metadata}, headers=auth(token, A_STAFF)
         )
-        assert_problem(r, 400)
+        assert_problem(r, 422)
         assert mentions in r.text
         assert "leak-value" not in r.text
     assert (

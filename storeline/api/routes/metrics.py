@@ -14,7 +14,7 @@ from typing import Annotated
 
 import asyncpg
 from litestar import Controller, get
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import QueryParameter
 
 from storeline.api.database import UserDb
@@ -81,11 +81,14 @@ def resolve_range(first: date | None, last: date | None, today: date) -> tuple[d
     30 days before `to`."""
     last = last or today
     first = first or max(FIRST_DAY, last - timedelta(days=DEFAULT_DAYS - 1))
+    # Well-formed days that make no range: 422 (a rule), where malformed ones are 400.
     if first > last:
         hint = "" if last != today else " (to defaults to today in the shop's timezone)"
-        raise ClientException(f"from {first} is after to {last}{hint}")
+        raise HTTPException(status_code=422, detail=f"from {first} is after to {last}{hint}")
     if (last - first).days + 1 > MAX_DAYS:
-        raise ClientException(f"the range {first}..{last} is over {MAX_DAYS} days")
+        raise HTTPException(
+            status_code=422, detail=f"the range {first}..{last} is over {MAX_DAYS} days"
+        )
     return first, last
 
 
@@ -107,7 +110,7 @@ class MetricsController(Controller):
     path = "/api"
     tags = ("metrics",)
 
-    @get("/shops/{shop_id:str}/metrics", responses=problems(404))
+    @get("/shops/{shop_id:str}/metrics", responses=problems(404, 422))
     async def shop_metrics(
         self, db: UserDb, shop_id: ShopId, from_: From = None, to: To = None
     ) -> ShopMetrics:
@@ -140,7 +143,7 @@ class MetricsController(Controller):
             },
         )
 
-    @get("/metrics", responses=problems())
+    @get("/metrics", responses=problems(422))
     async def all_shops_metrics(
         self, db: UserDb, from_: From = None, to: To = None
     ) -> ShopsMetrics:

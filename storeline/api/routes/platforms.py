@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from litestar import Controller, delete, post
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,20 +74,25 @@ class Connection(BaseModel):
     )
 
 
+def _refused(detail: str) -> HTTPException:
+    """Well-formed JSON the platform cannot take: 422 (the schema cannot say per platform)."""
+    return HTTPException(status_code=422, detail=detail)
+
+
 def _check(platform: Platform, body: Connection) -> None:
-    """400 naming the offending fields; validate_secrets' messages carry names, never values."""
+    """422 naming the offending fields; validate_secrets' messages carry names, never values."""
     try:
         validate_secrets(platform, body.secrets)
     except ValueError as exc:
-        raise ValidationException(str(exc)) from None
+        raise _refused(str(exc)) from None
     leaky = sorted(set(_secret_keys(body.metadata)))
     if leaky:
-        raise ValidationException(
+        raise _refused(
             f"metadata is shown to users and may not hold secrets: move {', '.join(leaky)} "
             "into secrets"
         )
     if len(orjson.dumps(body.metadata)) > MAX_METADATA_BYTES:
-        raise ValidationException(f"metadata is over {MAX_METADATA_BYTES // 1024} KiB")
+        raise _refused(f"metadata is over {MAX_METADATA_BYTES // 1024} KiB")
 
 
 def _secret_keys(metadata: dict[str, Any]) -> Iterator[str]:

@@ -21,7 +21,7 @@ from litestar.exceptions import (
     ServiceUnavailableException,
 )
 from litestar.params import JSONBody, Parameter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from storeline.api.auth import User
 from storeline.api.database import UserDb
@@ -36,6 +36,27 @@ from storeline.platforms.shopify.proof import ProofRefused, ProofUnavailable, pr
 
 SQL = queries("app_dashboard")
 
+# What people paste: "my-shop", "my-shop.myshopify.com", "https://My-Shop.myshopify.com/admin".
+PASTED_DOMAIN_PATTERN = r"^(https?://)?[A-Za-z0-9][A-Za-z0-9-]{0,99}(\.myshopify\.com)?(/[!-~]*)?$"
+TOKEN_PATTERN = r"^[!-~]+$"  # noqa: S105 (visible ASCII: it travels in an HTTP header)
+# Text shown in dashboards: no control characters (NUL cannot be stored at all).
+TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]+$"
+
+
+ShopName = Annotated[str, StringConstraints(max_length=200, pattern=TEXT_PATTERN)]
+PastedDomain = Annotated[str, StringConstraints(max_length=300, pattern=PASTED_DOMAIN_PATTERN)]
+ShopifyToken = Annotated[str, StringConstraints(max_length=500, pattern=TOKEN_PATTERN)]
+
+
+def utf8(value: str) -> str:
+    """Lone surrogates (a JSON "\\ud800") are not text Postgres can store."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
 ShopId = Annotated[
     str,
     Parameter(
@@ -47,32 +68,19 @@ ShopId = Annotated[
 class NewShop(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    shop_domain: str = Field(
-        max_length=300,
+    shop_domain: PastedDomain = Field(
         description='the shop\'s myshopify domain, e.g. "my-shop.myshopify.com" or "my-shop"',
     )
-    access_token: str = Field(
-        min_length=1,
-        max_length=500,
+    access_token: ShopifyToken = Field(
         description="a Shopify Admin API access token of this shop: registration is proven by "
         "reading the shop with it. Stored encrypted as the shop's Shopify connection, never "
         "returned.",
-    )
-    name: str | None = Field(
-        default=None, min_length=1, max_length=200, description="default: the shop's Shopify name"
     )
 
     @field_validator("shop_domain")
     @classmethod
     def _domain(cls, value: str) -> str:
         return normalize_shop_domain(value)
-
-    @field_validator("access_token", "name")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not value.isprintable():
-            raise ValueError("must be printable text")
-        return value
 
 
 class ShopChange(BaseModel):
@@ -81,14 +89,12 @@ class ShopChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: ShopName
 
     @field_validator("name")
     @classmethod
-    def _printable(cls, value: str) -> str:
-        if not value.isprintable():
-            raise ValueError("must be printable text")
-        return value
+    def _encodable(cls, value: str) -> str:
+        return utf8(value)
 
 
 async def load_shop(db: asyncpg.Connection, shop_id: str) -> Shop:
@@ -122,7 +128,7 @@ class ShopController(Controller):
     @post("/", responses=problems(403, 409, 422, 503))
     async def create_shop(self, request: Request[User, Any, Any], data: JSONBody[NewShop]) -> Shop:
         """Agency owners only. The token must read this very shop on Shopify (else 422, before
-        anything is looked up); the shop takes Shopify's currency and timezone, becomes the
+        anything is looked up); the shop takes Shopify's name, currency and timezone, becomes the
         caller's, gets the token as its Shopify connection and its backfill is queued."""
         try:
             facts = await prove_shop(data.shop_domain, data.access_token, request.app.state.shopify)
@@ -139,7 +145,7 @@ class ShopController(Controller):
                 SQL["register_proven_shop"],
                 request.user.id,
                 data.shop_domain,
-                data.name or facts.name[:200] or data.shop_domain,
+                facts.name[:200] or data.shop_domain,
                 facts.currency,
                 facts.timezone,
                 sealed.key_id,

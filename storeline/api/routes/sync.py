@@ -42,7 +42,6 @@ class SyncRequest(BaseModel):
 
     platforms: list[PlatformWord] | None = Field(
         default=None,
-        max_length=8,
         description="default: every connected platform whose credential is OK",
     )
     job_type: Literal["INCREMENTAL", "HISTORICAL_REBUILD"] = "INCREMENTAL"
@@ -133,7 +132,7 @@ class SyncController(Controller):
         self,
         db: UserDb,
         shop_id: ShopId,
-        job_id: Annotated[int, Parameter(ge=1, le=2**63 - 1)],
+        job_id: Annotated[int, Parameter(ge=1, le=2**53)],
     ) -> CancelRequested:
         """Ask a waiting or running job to stop; the worker honours it at its next check."""
         row = await db.fetchrow(SQL["api_request_cancel"], job_id, shop_id)
