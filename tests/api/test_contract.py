@@ -27,7 +27,7 @@ from storeline.platforms.shopify.settings import ShopifySettings
 from tests.api.conftest import A_OWNER, B_OWNER, SECRET, sign
 
 ST = Path(sys.executable).parent / "st"
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = int(os.environ.get("ST_EXAMPLES", "12"))
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_schemathesis_finds_no_failure(contract_api: str, tmp_path: Path) -> Non
             "--checks", "all",
             "--auth-wfc", str(auth_file),
             "--max-examples", str(MAX_EXAMPLES),
-            "--seed", "18",
+            "--seed", os.environ.get("ST_SEED", "18"),
             "--generation-database", "none",
             "--phases", "examples,coverage,fuzzing",
             "--workers", "1",
