@@ -16,7 +16,14 @@ from typing import Any
 import h11
 import orjson
 import uvicorn
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -62,22 +69,25 @@ def header_limit(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: 431 problem when the header block exceeds MAX_HEADER_BYTES."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
-            if size > MAX_HEADER_BYTES:
-                body = problem_body(431, _detail(431))
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 431,
-                        "headers": [
-                            (b"content-type", _MEDIA_TYPE),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
+        size = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ()))
+        if size > MAX_HEADER_BYTES and str(scope["type"]) == "http":
+            body = problem_body(431, _detail(431))
+            start: HTTPResponseStartEvent = {
+                "type": "http.response.start",
+                "status": 431,
+                "headers": [
+                    (b"content-type", _MEDIA_TYPE),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+            await send(start)
+            end: HTTPResponseBodyEvent = {
+                "type": "http.response.body",
+                "body": body,
+                "more_body": False,
+            }
+            await send(end)
+            return
         await app(scope, receive, send)
 
     return middleware

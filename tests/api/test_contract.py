@@ -14,7 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -33,11 +33,11 @@ MAX_EXAMPLES = int(os.environ.get("ST_EXAMPLES", "12"))
 @pytest.fixture
 async def contract_api(
     tenants: asyncpg.Connection, serve: Callable[..., str], sandbox: RunningSandbox
-) -> AsyncIterator[str]:
+) -> str:
     shopify = ShopifySettings(
         base_url=f"{sandbox.urls['shopify']}/shops/{{handle}}", request_timeout_seconds=5
     )
-    yield serve(ApiSettings(jwt_secret=SECRET), shopify=shopify)
+    return serve(ApiSettings(jwt_secret=SECRET), shopify=shopify)
 
 
 def test_schemathesis_finds_no_failure(contract_api: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ of docs/security.md, enforced in Postgres (95_role_matrix.sql).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import asyncpg
 from litestar import Controller, Request, delete, get, patch, post
@@ -153,7 +153,10 @@ class ShopController(Controller):
             )
         if outcome in _REGISTERED:
             raise HTTPException(status_code=409, detail=_REGISTERED[outcome])
-        async with pool.acquire() as conn, as_user(conn, request.user.claims) as db:
+        async with (
+            pool.acquire() as conn,
+            as_user(cast(asyncpg.Connection, conn), request.user.claims) as db,
+        ):
             return await load_shop(db, data.shop_domain)
 
     @patch("/{shop_id:str}", responses=problems(403, 404, 422))

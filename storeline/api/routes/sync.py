@@ -10,6 +10,7 @@ INCREMENTAL (or HISTORICAL_INIT) waits upgrades that job in place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import asyncpg
@@ -64,7 +65,7 @@ def _conflict(detail: str) -> HTTPException:
     return HTTPException(status_code=409, detail=detail)
 
 
-async def _targets(db: asyncpg.Connection, shop_id: str, asked: list[str] | None) -> list[str]:
+async def _targets(db: asyncpg.Connection, shop_id: str, asked: Sequence[str] | None) -> list[str]:
     connected = {
         r["platform"]: r["credential_status"]
         for r in await db.fetch(SQL["api_connected_platforms"], shop_id)
@@ -80,7 +81,7 @@ async def _targets(db: asyncpg.Connection, shop_id: str, asked: list[str] | None
     reauth = [p.lower() for p in asked if connected[p] != CredentialStatus.OK]
     if reauth:
         raise _conflict(f"needs re-authorization, connect it again: {', '.join(reauth)}")
-    return asked
+    return list(asked)
 
 
 async def _request(
