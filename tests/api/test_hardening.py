@@ -19,7 +19,7 @@ DATABASE_WORDS = (
     "_check",
     "syntax for type",
     "0x00",
-    "\\u0000",
+    "\x00",
     "invalid byte sequence",
     "urn:uuid",
     "Traceback",
