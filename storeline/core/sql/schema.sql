@@ -2334,6 +2334,20 @@ CREATE INDEX customers_shop_job_idx ON core_warehouse.customers USING btree (sho
 
 
 --
+-- Name: fact_marketing_daily_reads; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_daily_reads ON core_warehouse.fact_marketing_daily USING btree (shop_id, day) INCLUDE (platform, currency, spend, purchase_value);
+
+
+--
+-- Name: fact_web_traffic_day_totals_reads; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_day_totals_reads ON core_warehouse.fact_web_traffic_day_totals USING btree (shop_id, day) INCLUDE (property_timezone, currency, sessions, users, new_users, engaged_sessions, transactions, purchase_revenue);
+
+
+--
 -- Name: order_line_items_order_idx; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2408,6 +2422,13 @@ CREATE INDEX refunds_shop_job_idx ON core_warehouse.refunds USING btree (shop_id
 --
 
 CREATE INDEX transactions_order_idx ON core_warehouse.transactions USING btree (shop_id, order_id);
+
+
+--
+-- Name: shop_daily_kpis_reads; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX shop_daily_kpis_reads ON reporting.shop_daily_kpis USING btree (shop_id, day) INCLUDE (orders, gross_sales, discounts, returns, net_sales, shipping, taxes, duties, additional_fees, total_sales);
 
 
 --
