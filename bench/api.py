@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -228,6 +229,7 @@ async def main(shops: int, days: int, per_day: int) -> None:
         proc.terminate()
         proc.wait(timeout=10)
     embedded.stop(data_dir)
+    shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -104,8 +104,18 @@ def _canonical_uuid(value: object) -> bool:
         return False
 
 
+def _storable(text: str) -> bool:
+    """jsonb refuses NUL (even escaped); lone surrogates are not UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _fits_postgres(claims: Mapping[str, Any]) -> bool:
-    """Every integer within 64 bits and nesting at most _MAX_CLAIM_DEPTH deep (iterative)."""
+    """Integers within 64 bits, strings jsonb can hold, nesting at most _MAX_CLAIM_DEPTH deep
+    (iterative, so a deep claim cannot overflow the stack here)."""
     stack: list[tuple[Any, int]] = [(claims, 0)]
     while stack:
         value, depth = stack.pop()
@@ -115,7 +125,11 @@ def _fits_postgres(claims: Mapping[str, Any]) -> bool:
             continue
         if isinstance(value, int) and value not in _INT64:
             return False
+        if isinstance(value, str) and not _storable(value):
+            return False
         if isinstance(value, Mapping):
+            if not all(_storable(str(k)) for k in value):
+                return False
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)

@@ -94,6 +94,8 @@ async def test_signed_tokens_with_claims_beyond_64_bits_are_401(api: httpx.Async
         {"exp": now + 60, "app_metadata": {"n": 10**20}},
         {"exp": now + 60, "sub": f"urn:uuid:{A_OWNER}"},
         {"exp": now + 60, "sub": "{" + str(A_OWNER) + "}"},
+        {"exp": now + 60, "email": "nul\x00@test"},
+        {"exp": now + 60, "user_metadata": {"name": "\ud800"}},
     ):
         bad = sign(A_OWNER, secret=SECRET, **claims)
         r = await api.get("/api/shops", headers={"Authorization": f"Bearer {bad}"})
