@@ -74,14 +74,66 @@ class TokenVerifier:
             raise NotAuthorizedException("the bearer token has expired") from None
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException(f"the bearer token is invalid: {exc}") from None
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            # A claim PyJWT cannot compare or convert (exp=10**20 overflows a timestamp).
+            raise NotAuthorizedException("a claim of the bearer token is out of range") from None
         if claims.get("role", "authenticated") != "authenticated":
             # anon and service_role tokens are not users; service_role would bypass RLS.
             raise NotAuthorizedException("only signed-in users may call this API")
-        try:
-            uuid.UUID(str(claims["sub"]))
-        except ValueError:
+        if not _canonical_uuid(claims["sub"]):
+            # Postgres casts `sub` to uuid (auth.uid()): "urn:uuid:…" or braces would pass
+            # Python's parser and fail there.
             raise NotAuthorizedException("the token's subject is not a user id") from None
+        if not _fits_postgres(claims):
+            # The claims travel to Postgres as JSON (request.jwt.claims): integers beyond 64 bits
+            # and absurd nesting have no place in a Supabase token.
+            raise NotAuthorizedException("a claim of the bearer token is out of range")
         return claims
+
+
+_INT64 = range(-(2**63), 2**63)
+_MAX_CLAIM_DEPTH = 16
+
+
+def _canonical_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def _storable(text: str) -> bool:
+    """jsonb refuses NUL (even escaped); lone surrogates are not UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _fits_postgres(claims: Mapping[str, Any]) -> bool:
+    """Integers within 64 bits, strings jsonb can hold, nesting at most _MAX_CLAIM_DEPTH deep
+    (iterative, so a deep claim cannot overflow the stack here)."""
+    stack: list[tuple[Any, int]] = [(claims, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_CLAIM_DEPTH:
+            return False
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and value not in _INT64:
+            return False
+        if isinstance(value, str) and not _storable(value):
+            return False
+        if isinstance(value, Mapping):
+            if not all(_storable(str(k)) for k in value):
+                return False
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return True
 
 
 class User:

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from storeline.api.app import create_app
+from storeline.api.server import server_config
 from storeline.api.settings import api_settings
 from storeline.core import dsn as dsns
 from storeline.core.errors import StorelineError
@@ -27,13 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     except StorelineError as exc:
         print(f"storeline api: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
+    config = server_config(
         app,
         host=args.host or settings.host,
         port=args.port if args.port is not None else settings.port,
         log_level="warning",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
     )
+    uvicorn.Server(config).run()
     return 0
 
 

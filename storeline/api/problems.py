@@ -41,25 +41,59 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return response
 
 
-# Constraint failures are the caller's input meeting a rule Postgres enforces; RLS refusals are a
-# row the caller may not write. Both are 4xx; the constraint's own message says which rule.
-_POSTGRES_STATUS: list[tuple[type[asyncpg.PostgresError], int]] = [
-    (asyncpg.InsufficientPrivilegeError, 403),
-    (asyncpg.UniqueViolationError, 409),
-    (asyncpg.CheckViolationError, 422),
-    (asyncpg.ForeignKeyViolationError, 422),
-    (asyncpg.NotNullViolationError, 422),
-    (asyncpg.DataError, 422),
-    (asyncpg.RaiseError, 422),  # our triggers' RAISE EXCEPTION (e.g. an unknown time zone)
-]
+# Postgres errors by SQLSTATE, in one place. Postgres' own text names constraints, types and the
+# offending input (a NUL byte, a uuid literal, a constraint name): it goes to the log, never to
+# the caller, who gets the wording below. Class SL is ours (95_role_matrix.sql): those messages
+# are written for the caller and never echo input, so they are passed on.
+_OURS = {"SL403": 403, "SL404": 404, "SL409": 409, "SL422": 422}
+_BY_SQLSTATE: dict[str, tuple[int, str]] = {
+    "42501": (403, "not allowed for this user"),
+    "23505": (409, "this conflicts with an existing record"),
+    "23503": (422, "this refers to a record that does not exist"),
+    "23502": (422, "a required value is missing"),
+    "23514": (422, "a value breaks one of the rules for this record"),
+    "23P01": (409, "this conflicts with an existing record"),
+    "40001": (409, "the request conflicted with another one; try again"),
+    "40P01": (409, "the request conflicted with another one; try again"),
+    "55P03": (409, "the record is busy; try again"),
+    "57014": (503, "the request took too long"),
+}
+# Data exceptions (class 22: out of range, malformed text, NUL bytes, bad encodings).
+_DATA = (422, "a value is malformed or out of range")
+# Messages for the constraints a caller can meet; any other one gets the class's wording.
+_CONSTRAINTS = {
+    "shops_id_check": "shop_domain must be a myshopify domain such as my-shop.myshopify.com",
+    "shops_name_check": "name must be 1 to 200 characters",
+    "shops_currency_check": "currency must be three capital letters (ISO 4217)",
+}
+
+
+def postgres_problem(exc: asyncpg.PostgresError) -> tuple[int, str] | None:
+    """(status, caller-facing detail) for an error the caller caused; None for a server fault."""
+    state = str(getattr(exc, "sqlstate", "") or "")
+    if state in _OURS:
+        return _OURS[state], str(getattr(exc, "message", "") or "")
+    if state in _BY_SQLSTATE:
+        status, detail = _BY_SQLSTATE[state]
+        constraint = getattr(exc, "constraint_name", None)
+        return status, _CONSTRAINTS.get(str(constraint), detail)
+    if state.startswith("22"):
+        return _DATA
+    return None
 
 
 def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Response[Any]:
-    for kind, status in _POSTGRES_STATUS:
-        if isinstance(exc, kind):
-            detail = exc.message if status != 403 else "not allowed for this user"
-            return problem(status, detail)
-    return _unexpected(request, exc)
+    mapped = postgres_problem(exc)
+    if mapped is None:
+        return _unexpected(request, exc)
+    log.info(
+        "api_refused_by_postgres",
+        method=request.method,
+        path=request.url.path,
+        sqlstate=getattr(exc, "sqlstate", None),
+        error=f"{type(exc).__name__}: {redact_value(str(exc))}",
+    )
+    return problem(*mapped)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+_HANDLE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+# A normalized shop id, as the API's schema states it (app_dashboard.shops checks the same).
+SHOP_DOMAIN_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$"
 
 
 def normalize_shop_domain(value: str) -> str:
@@ -16,7 +18,7 @@ def normalize_shop_domain(value: str) -> str:
         raw = urlsplit(raw).hostname or ""
     raw = raw.split("/", 1)[0]
     handle = raw.removesuffix(".myshopify.com")
-    if "." in handle or not _HANDLE.match(handle):
+    if "." in handle or not _HANDLE.fullmatch(handle):
         raise ValueError(
             f"{value!r} is not a myshopify domain (expected e.g. my-shop.myshopify.com)"
         )

@@ -3,7 +3,7 @@ two agencies, and Supabase-style tokens signed with the test secret.
 
 - `api`: an httpx.AsyncClient whose base URL is the running API;
 - `token(user, **claims)`: a signed access token for a user (claims override the defaults);
-- `A_OWNER`, `A_STAFF`, `B_OWNER`: the users of tenants.sql.
+- `A_OWNER`, `A_STAFF`, `A_STORE`, `B_OWNER`: the users of tenants.sql.
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ import pytest
 import uvicorn
 
 from storeline.api.app import create_app
+from storeline.api.server import server_config
 from storeline.api.settings import ApiSettings
 from storeline.core import credentials
 from storeline.core.enums import Platform
+from storeline.platforms.shopify.settings import ShopifySettings
 
 SECRET = "test-jwt-secret-with-at-least-32-bytes!!"
 A_OWNER = uuid.UUID("00000000-0000-0000-0000-00000000000a")
 A_STAFF = uuid.UUID("00000000-0000-0000-0000-0000000000a2")
+A_STORE = uuid.UUID("00000000-0000-0000-0000-0000000000a3")
 B_OWNER = uuid.UUID("00000000-0000-0000-0000-00000000000b")
 
 Token = Callable[..., str]
@@ -74,7 +77,7 @@ class ServedApi:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = server_config(app, log_level="warning", access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
@@ -92,12 +95,13 @@ class ServedApi:
 
 
 @pytest.fixture
-def serve(db_dsn: str) -> Iterator[Callable[[ApiSettings], str]]:
-    """Start the API with the given settings over the test's database; returns its URL."""
+def serve(db_dsn: str) -> Iterator[Callable[..., str]]:
+    """Start the API with the given settings over the test's database; returns its URL.
+    `shopify`: the Shopify settings registrations are proven with (e.g. the sandbox's)."""
     running: list[ServedApi] = []
 
-    def start(settings: ApiSettings) -> str:
-        served = ServedApi(create_app(settings, dsn=db_dsn))
+    def start(settings: ApiSettings, shopify: ShopifySettings | None = None) -> str:
+        served = ServedApi(create_app(settings, dsn=db_dsn, shopify=shopify))
         running.append(served)
         return served.url
 
@@ -108,7 +112,7 @@ def serve(db_dsn: str) -> Iterator[Callable[[ApiSettings], str]]:
 
 @pytest.fixture
 async def api(
-    tenants: asyncpg.Connection, serve: Callable[[ApiSettings], str]
+    tenants: asyncpg.Connection, serve: Callable[..., str]
 ) -> AsyncIterator[httpx.AsyncClient]:
     url = serve(ApiSettings(jwt_secret=SECRET))
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:

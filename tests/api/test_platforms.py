@@ -10,26 +10,14 @@ import pytest
 
 from storeline.core import credentials
 from storeline.core.enums import Platform
-from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, Token
+from tests.api.conftest import A_OWNER, A_STAFF, A_STORE, B_OWNER, Token
 
-STORE_USER = uuid.UUID("00000000-0000-0000-0000-0000000000a3")
+STORE_USER = A_STORE  # a client's own login: linked to a1, may not manage its connections
 A1, A2, B1 = "a1.myshopify.com", "a2.myshopify.com", "b1.myshopify.com"
 
 
 def auth(token: Token, user: uuid.UUID) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(user)}"}
-
-
-async def add_store_user(conn: asyncpg.Connection) -> None:
-    """A client's own login: linked to a1, but not someone who manages its connections."""
-    await conn.execute(
-        "INSERT INTO app_dashboard.users (id, email, role, agency_id) "
-        "VALUES ($1, 'client@a1.test', 'STORE_USER', 'aaaaaaaa-0000-0000-0000-000000000000')",
-        STORE_USER,
-    )
-    await conn.execute(
-        "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES ($1, $2)", STORE_USER, A1
-    )
 
 
 async def mark_running(conn: asyncpg.Connection, job_id: int) -> None:
@@ -89,7 +77,7 @@ async def test_connect_seals_the_credential_and_queues_one_backfill(
         "UPDATE app_dashboard.shop_credentials SET status = 'NEEDS_REAUTH', status_reason = 'x' "
         "WHERE platform = 'META'"
     )
-    for path, secret in (("META", "meta-second-token"), ("Meta", "meta-third-token")):
+    for path, secret in (("META", "meta-second-token"), ("meta", "meta-third-token")):
         body["secrets"] = {"access_token": secret}
         again = await api.post(
             f"/api/shops/{A1}/platforms/{path}/connect", json=body, headers=auth(token, A_OWNER)
@@ -157,7 +145,6 @@ async def test_connect_upgrades_a_waiting_incremental_to_the_backfill(
 async def test_only_the_shops_managers_may_connect(
     api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection
 ) -> None:
-    await add_store_user(conn)
     body = {"secrets": {"access_token": "meta-token"}}
     cases = [
         (B_OWNER, A1, 404),  # another agency
@@ -210,7 +197,8 @@ async def test_bad_connections_are_400_naming_fields_never_values(
     r = await api.post(
         f"/api/shops/{A1}/platforms/{platform}/connect", json=body, headers=auth(token, A_OWNER)
     )
-    assert r.status_code == 400, r.text
+    # 400: the body breaks the schema; 422: well-formed, but not what the platform takes.
+    assert r.status_code in (400, 422), r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     for name in mentions:
         assert name in r.text
@@ -249,7 +237,7 @@ async def test_secrets_never_reach_a_response_or_the_log(
             headers=headers,
         ),
     ]
-    assert [r.status_code for r in responses] == [202, 200, 200, 200, 202, 404, 400]
+    assert [r.status_code for r in responses] == [202, 200, 200, 200, 202, 404, 422]
     assert "GA4" in responses[1].text
     for r in responses:
         assert secret not in r.text
@@ -260,7 +248,6 @@ async def test_secrets_never_reach_a_response_or_the_log(
 async def test_disconnect_cancels_queued_jobs_and_keeps_the_warehouse(
     api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection
 ) -> None:
-    await add_store_user(conn)
     # Shopify on a1: its backfill is running, an incremental waits, orders are in the warehouse.
     running = await conn.fetchval(
         "SELECT id FROM app_dashboard.sync_jobs WHERE shop_id = $1 AND status = 'QUEUED'", A1

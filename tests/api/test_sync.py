@@ -41,7 +41,7 @@ async def test_a_request_joins_the_waiting_job_and_only_ever_strengthens_it(
     # Once it runs, a request queues a new job as the caller; asking again returns that job.
     await mark_running(conn, backfill["id"])
     first = await api.post(url, json={"platforms": ["shopify"]}, headers=headers)
-    second = await api.post(url, json={"platforms": ["Shopify", "SHOPIFY"]}, headers=headers)
+    second = await api.post(url, json={"platforms": ["shopify", "SHOPIFY"]}, headers=headers)
     assert (first.status_code, second.status_code) == (202, 202), second.text
     [new] = first.json()["jobs"]
     [same] = second.json()["jobs"]
@@ -90,7 +90,7 @@ async def test_unconnected_or_unknown_requests_write_nothing(
     cases = [
         (A1, {"platforms": ["shopify", "ga4"]}, 409, "ga4"),
         (A2, {}, 409, "no connected platform"),  # a2 has nothing connected
-        (A1, {"platforms": ["tiktok"]}, 400, "tiktok"),
+        (A1, {"platforms": ["tiktok"]}, 400, "platforms"),
         (A1, {"job_type": "HISTORICAL_INIT"}, 400, "job_type"),
         (A1, {"job_type": "bogus"}, 400, "job_type"),
         (A1, {"platform": ["shopify"]}, 400, "platform"),

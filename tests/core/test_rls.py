@@ -150,11 +150,6 @@ async def test_updates_of_invisible_rows_match_nothing(tenants: asyncpg.Connecti
             "RETURNING id"
         )
         assert rows == []
-        rows = await c.fetch(
-            "UPDATE app_dashboard.sync_jobs SET cancel_requested = true "
-            "WHERE shop_id = 'b1.myshopify.com' RETURNING id"
-        )
-        assert rows == []
     assert (
         await tenants.fetchval("SELECT name FROM app_dashboard.shops WHERE id = 'b1.myshopify.com'")
         == "B1"
@@ -162,23 +157,27 @@ async def test_updates_of_invisible_rows_match_nothing(tenants: asyncpg.Connecti
 
 
 async def test_owner_can_do_their_own_work(tenants: asyncpg.Connection) -> None:
+    """Shops are registered with proof by the API (tests/api/test_shops.py); through SQL an owner
+    renames a linked shop and requests and cancels syncs through the role matrix's functions
+    (95_role_matrix.sql)."""
     async with as_user(tenants, claims(A_OWNER)) as c:
-        await c.execute(
-            "INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id) VALUES "
-            "('a3.myshopify.com', 'A3', 'GBP', 'Europe/London', "
-            "'aaaaaaaa-0000-0000-0000-000000000000')"
+        renamed = await c.fetch(
+            "UPDATE app_dashboard.shops SET name = 'A1 renamed' WHERE id = 'a1.myshopify.com' "
+            "RETURNING id"
         )
-        await c.execute(
-            "INSERT INTO app_dashboard.user_shops (user_id, shop_id) VALUES "
-            "('00000000-0000-0000-0000-00000000000a', 'a3.myshopify.com')"
+        assert len(renamed) == 1
+        job = await c.fetchrow(
+            "SELECT * FROM storeline_private.api_request_sync("
+            "'a1.myshopify.com', 'SHOPIFY', 'HISTORICAL_REBUILD')"
         )
-        await c.execute(
-            "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, requested_by) "
-            "VALUES ('a3.myshopify.com', 'META', 'INCREMENTAL', "
-            "'00000000-0000-0000-0000-00000000000a')"
+        assert (job["job_type"], job["already_queued"]) == ("HISTORICAL_REBUILD", True)
+        cancel = await c.fetchrow(
+            "SELECT * FROM storeline_private.api_request_cancel($1, 'a1.myshopify.com')",
+            job["id"],
         )
+        assert cancel["cancel_requested"] is True
         ids = [r["id"] for r in await c.fetch("SELECT id FROM app_dashboard.shops ORDER BY id")]
-        assert ids == ["a1.myshopify.com", "a3.myshopify.com"]
+        assert ids == ["a1.myshopify.com"]
 
 
 async def test_service_role_tokens_never_become_bypass_sessions(

@@ -7,10 +7,11 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response, get
 
+from storeline.api.openapi import problems
 from storeline.api.problems import problem
 
 
-@get("/healthz", tags=["health"], exclude_from_auth=True)
+@get("/healthz", tags=["health"], exclude_from_auth=True, responses=problems(503, auth=False))
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     pool: asyncpg.Pool = request.app.state.pool
     try:

@@ -3,14 +3,18 @@ names the user: the transaction's claims do."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 from litestar import Controller, get, put
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from storeline.api.database import UserDb
+from storeline.api.openapi import problems
 from storeline.api.views_sync import Me
+from storeline.core.shops import SHOP_DOMAIN_PATTERN
 from storeline.core.sql import queries
 
 SQL = queries("app_dashboard")
@@ -19,7 +23,7 @@ SQL = queries("app_dashboard")
 class DefaultShop(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    shop_id: str = Field(min_length=1, max_length=200)
+    shop_id: Annotated[str, StringConstraints(max_length=200, pattern=SHOP_DOMAIN_PATTERN)]
 
 
 async def _me(db: asyncpg.Connection) -> Me:
@@ -33,11 +37,11 @@ class MeController(Controller):
     path = "/api/me"
     tags = ("me",)
 
-    @get("/")
+    @get("/", responses=problems(404))
     async def me(self, db: UserDb) -> Me:
         return await _me(db)
 
-    @put("/default-shop")
+    @put("/default-shop", responses=problems(404))
     async def set_default_shop(self, db: UserDb, data: JSONBody[DefaultShop]) -> Me:
         """Make one of the caller's shops their default; the old default is cleared in the same
         transaction (a 404 rolls both back), so there is always at most one."""

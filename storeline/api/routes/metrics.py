@@ -14,10 +14,11 @@ from typing import Annotated
 
 import asyncpg
 from litestar import Controller, get
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import QueryParameter
 
 from storeline.api.database import UserDb
+from storeline.api.openapi import problems
 from storeline.api.routes.shops import ShopId
 from storeline.api.views_metrics import (
     AdAccount,
@@ -42,38 +43,54 @@ STALE_AFTER_MINUTES = 15
 RECENT_ORDERS = 10
 TOP_CAMPAIGNS = 10
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-From = Annotated[
-    str | None,
-    QueryParameter(name="from", description="first shop-local day, YYYY-MM-DD (inclusive)"),
-]
-To = Annotated[
-    str | None,
-    QueryParameter(name="to", description="last shop-local day, YYYY-MM-DD (inclusive)"),
-]
+# Days a shop can have data for. Far-off dates are refused up front: `to=0001-01-01` has no 30
+# days before it (date arithmetic overflows) and Postgres cannot bucket 9999-12-31 in a zone.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+# The same bounds as a pattern, so the OpenAPI schema states them (format: date rules out 02-30).
+DAY_PATTERN = r"^(19[7-9][0-9]|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DAY = re.compile(DAY_PATTERN)
+
+
+def _day_parameter(name: str, what: str) -> QueryParameter:
+    return QueryParameter(
+        name=name,
+        description=f"{what} shop-local day, YYYY-MM-DD (inclusive), {FIRST_DAY}..{LAST_DAY}",
+        # Stated in the schema, checked by parse_day (whose message says what a day looks like).
+        schema_extra={"pattern": DAY_PATTERN, "format": "date"},
+    )
+
+
+From = Annotated[str | None, _day_parameter("from", "first")]
+To = Annotated[str | None, _day_parameter("to", "last")]
 
 
 def parse_day(name: str, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        if not _DAY.match(value):
+        if not _DAY.fullmatch(value):
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise ClientException(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise ClientException(
+            f"{name} must be a date as YYYY-MM-DD between {FIRST_DAY} and {LAST_DAY}"
+        ) from None
 
 
 def resolve_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
     """The inclusive range asked for; a missing `to` is the shop's today, a missing `from` is
     30 days before `to`."""
     last = last or today
-    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    first = first or max(FIRST_DAY, last - timedelta(days=DEFAULT_DAYS - 1))
+    # Well-formed days that make no range: 422 (a rule), where malformed ones are 400.
     if first > last:
         hint = "" if last != today else " (to defaults to today in the shop's timezone)"
-        raise ClientException(f"from {first} is after to {last}{hint}")
+        raise HTTPException(status_code=422, detail=f"from {first} is after to {last}{hint}")
     if (last - first).days + 1 > MAX_DAYS:
-        raise ClientException(f"the range {first}..{last} is over {MAX_DAYS} days")
+        raise HTTPException(
+            status_code=422, detail=f"the range {first}..{last} is over {MAX_DAYS} days"
+        )
     return first, last
 
 
@@ -95,7 +112,7 @@ class MetricsController(Controller):
     path = "/api"
     tags = ("metrics",)
 
-    @get("/shops/{shop_id:str}/metrics")
+    @get("/shops/{shop_id:str}/metrics", responses=problems(404, 422))
     async def shop_metrics(
         self, db: UserDb, shop_id: ShopId, from_: From = None, to: To = None
     ) -> ShopMetrics:
@@ -132,7 +149,7 @@ class MetricsController(Controller):
             },
         )
 
-    @get("/metrics")
+    @get("/metrics", responses=problems(422))
     async def all_shops_metrics(
         self, db: UserDb, from_: From = None, to: To = None
     ) -> ShopsMetrics:

@@ -10,14 +10,17 @@ or log line carries a secret value: problems name fields, never their contents.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
+import orjson
 from litestar import Controller, delete, post
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from storeline.api.database import UserDb
+from storeline.api.openapi import problems
 from storeline.api.routes.shops import ShopId
 from storeline.api.views import PlatformStatus
 from storeline.api.views_sync import Connected
@@ -29,17 +32,23 @@ from storeline.platforms import SOURCES
 
 SQL = queries("app_dashboard")
 
-PlatformName = Annotated[
-    str, Parameter(description="shopify, meta, ga4 or hubspot (any case)", max_length=20)
-]
+# Lowercase as in URLs, uppercase as responses spell them; the schema lists both.
+PlatformWord = Literal["shopify", "meta", "ga4", "hubspot", "SHOPIFY", "META", "GA4", "HUBSPOT"]
+PlatformName = Annotated[PlatformWord, Parameter(description="the platform")]
 # Metadata is shown back to users (reporting.sync_status `account`): a token filed there by
-# mistake would leak, so secret-looking keys are refused.
-_SECRET_KEY = re.compile(r"token|secret|password|credential|api_?key", re.IGNORECASE)
+# mistake would leak, so secret-looking keys are refused at any depth (the same rule as
+# storeline_private.metadata_is_safe, 95_role_matrix.sql, which holds it for any caller).
+_SECRET_KEY = re.compile(
+    r"token|secret|password|passwd|credential|api_?key|private_?key", re.IGNORECASE
+)
+MAX_METADATA_BYTES = 16384
 
 
 def platform_named(value: str) -> Platform:
-    """Any case: shopify, META, Ga4. ValueError names the choices."""
+    """shopify or SHOPIFY, meta or META, …; ValueError names the choices."""
     try:
+        if value not in (value.lower(), value.upper()):
+            raise ValueError
         platform = Platform(value.upper())
     except ValueError:
         platform = None
@@ -70,25 +79,47 @@ class Connection(BaseModel):
     )
 
 
+def _refused(detail: str) -> HTTPException:
+    """Well-formed JSON the platform cannot take: 422 (the schema cannot say per platform)."""
+    return HTTPException(status_code=422, detail=detail)
+
+
 def _check(platform: Platform, body: Connection) -> None:
-    """400 naming the offending fields; validate_secrets' messages carry names, never values."""
+    """422 naming the offending fields; validate_secrets' messages carry names, never values."""
     try:
         validate_secrets(platform, body.secrets)
     except ValueError as exc:
-        raise ValidationException(str(exc)) from None
-    leaky = sorted(key for key in body.metadata if _SECRET_KEY.search(key))
+        raise _refused(str(exc)) from None
+    leaky = sorted(set(_secret_keys(body.metadata)))
     if leaky:
-        raise ValidationException(
+        raise _refused(
             f"metadata is shown to users and may not hold secrets: move {', '.join(leaky)} "
             "into secrets"
         )
+    if len(orjson.dumps(body.metadata)) > MAX_METADATA_BYTES:
+        raise _refused(f"metadata is over {MAX_METADATA_BYTES // 1024} KiB")
+
+
+def _secret_keys(metadata: dict[str, Any]) -> Iterator[str]:
+    """Secret-looking keys at any depth, as dotted paths (names only, never values)."""
+    stack: list[tuple[str, Any]] = [("", metadata)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{path}{key}"
+                if _SECRET_KEY.search(str(key)):
+                    yield f"metadata.{here}"
+                stack.append((f"{here}.", value))
+        elif isinstance(node, list):
+            stack.extend((f"{path}{i}.", v) for i, v in enumerate(node))
 
 
 class PlatformController(Controller):
     path = "/api/shops/{shop_id:str}/platforms"
     tags = ("platforms",)
 
-    @post("/{platform:str}/connect", status_code=202)
+    @post("/{platform:str}/connect", status_code=202, responses=problems(403, 404, 422))
     async def connect(
         self, db: UserDb, shop_id: ShopId, platform: PlatformName, data: JSONBody[Connection]
     ) -> Connected:
@@ -113,7 +144,7 @@ class PlatformController(Controller):
         [row] = [r for r in await db.fetch(SQL["shop_platforms"], shop_id) if r["platform"] == kind]
         return Connected(shop_id=shop_id, job_id=job_id, platform=PlatformStatus.from_row(row))
 
-    @delete("/{platform:str}", status_code=204)
+    @delete("/{platform:str}", status_code=204, responses=problems(403, 404))
     async def disconnect(self, db: UserDb, shop_id: ShopId, platform: PlatformName) -> None:
         """Remove the credential: queued jobs are cancelled ('disconnected'), a running one is
         asked to stop. The shop's warehouse, staging and cursor rows are kept, so the history

@@ -1,14 +1,16 @@
 """Requesting, watching and cancelling a shop's syncs.
 
-Requests are plain INSERTs under RLS (members of the shop, requested_by = the caller) and are
-idempotent per (shop, platform): the one-QUEUED index turns a second request into a no-op, and the
-request then joins the job already waiting. Joining never weakens a job and never loses a stronger
-request: HISTORICAL_REBUILD asked while an INCREMENTAL (or HISTORICAL_INIT) waits upgrades that job
-in place (storeline_private.api_fold_into_queued; `authenticated` may not set job_type itself).
+Requests and cancels go through storeline_private.api_request_sync / api_request_cancel
+(95_role_matrix.sql), which hold the role matrix of docs/security.md: any member may request an
+INCREMENTAL, owners and staff a rebuild; a store user cancels only the jobs they requested.
+Requests are idempotent per (shop, platform): a second request joins the job already waiting.
+Joining never weakens a job and never loses a stronger request: HISTORICAL_REBUILD asked while an
+INCREMENTAL (or HISTORICAL_INIT) waits upgrades that job in place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import asyncpg
@@ -18,7 +20,8 @@ from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from storeline.api.database import UserDb
-from storeline.api.routes.platforms import platform_named
+from storeline.api.openapi import problems
+from storeline.api.routes.platforms import PlatformWord, platform_named
 from storeline.api.routes.shops import ShopId
 from storeline.api.views import PlatformStatus
 from storeline.api.views_sync import (
@@ -36,18 +39,14 @@ SQL = queries("app_dashboard")
 REPORTING = queries("reporting")
 RECENT_JOBS = 20
 DISAGREEMENTS = 31  # the latest days on which Shopify's report and ours differ
-# A person is waiting: ahead of the scheduler's INCREMENTALs (100), behind first backfills (10).
-REQUESTED_PRIORITY = 50
-# The key's queue can move between our INSERT and the fold (a claim, a sweep); a few rounds
-# always settle it.
-_ROUNDS = 3
 
 
 class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    platforms: list[str] | None = Field(
-        default=None, description="default: every connected platform whose credential is OK"
+    platforms: list[PlatformWord] | None = Field(
+        default=None,
+        description="default: every connected platform whose credential is OK",
     )
     job_type: Literal["INCREMENTAL", "HISTORICAL_REBUILD"] = "INCREMENTAL"
 
@@ -69,7 +68,7 @@ def _conflict(detail: str) -> HTTPException:
     return HTTPException(status_code=409, detail=detail)
 
 
-async def _targets(db: asyncpg.Connection, shop_id: str, asked: list[str] | None) -> list[str]:
+async def _targets(db: asyncpg.Connection, shop_id: str, asked: Sequence[str] | None) -> list[str]:
     connected = {
         r["platform"]: r["credential_status"]
         for r in await db.fetch(SQL["api_connected_platforms"], shop_id)
@@ -85,31 +84,30 @@ async def _targets(db: asyncpg.Connection, shop_id: str, asked: list[str] | None
     reauth = [p.lower() for p in asked if connected[p] != CredentialStatus.OK]
     if reauth:
         raise _conflict(f"needs re-authorization, connect it again: {', '.join(reauth)}")
-    return asked
+    return list(asked)
 
 
 async def _request(
     db: asyncpg.Connection, shop_id: str, platform: str, job_type: str
 ) -> RequestedJob:
-    for _ in range(_ROUNDS):
-        row = await db.fetchrow(
-            SQL["api_request_job"], shop_id, platform, job_type, REQUESTED_PRIORITY
-        )
-        if row is not None:
-            return RequestedJob(platform, row["id"], row["job_type"], row["status"], False)
-        row = await db.fetchrow(SQL["api_fold_into_queued"], shop_id, platform, job_type)
-        if row is not None:
-            return RequestedJob(
-                platform, row["id"], row["job_type"], "QUEUED", True, upgraded=row["upgraded"]
-            )
-    raise _conflict(f"the {platform.lower()} queue of {shop_id} is changing fast; try again")
+    row = await db.fetchrow(SQL["api_request_sync"], shop_id, platform, job_type)
+    if row is None:
+        raise NotFoundException(f"no shop {shop_id!r} for this user")
+    return RequestedJob(
+        platform,
+        row["id"],
+        row["job_type"],
+        row["status"],
+        row["already_queued"],
+        upgraded=row["upgraded"],
+    )
 
 
 class SyncController(Controller):
     path = "/api/shops/{shop_id:str}"
     tags = ("sync",)
 
-    @post("/sync", status_code=202)
+    @post("/sync", status_code=202, responses=problems(403, 404, 409, 422))
     async def request_sync(
         self, db: UserDb, shop_id: ShopId, data: JSONBody[SyncRequest | None] = None
     ) -> RequestedJobs:
@@ -122,7 +120,7 @@ class SyncController(Controller):
             [await _request(db, shop_id, Platform(p), asked.job_type) for p in targets]
         )
 
-    @get("/sync-status")
+    @get("/sync-status", responses=problems(404))
     async def sync_status(self, db: UserDb, shop_id: ShopId) -> SyncStatus:
         await _require_shop(db, shop_id)
         platforms = await db.fetch(SQL["shop_platforms"], shop_id)
@@ -144,18 +142,15 @@ class SyncController(Controller):
             shopify_report=report,
         )
 
-    @post("/sync/{job_id:int}/cancel", status_code=202)
+    @post("/sync/{job_id:int}/cancel", status_code=202, responses=problems(403, 404, 409))
     async def cancel(
         self,
         db: UserDb,
         shop_id: ShopId,
-        job_id: Annotated[int, Parameter(ge=1)],
+        job_id: Annotated[int, Parameter(ge=1, le=2**53)],
     ) -> CancelRequested:
         """Ask a waiting or running job to stop; the worker honours it at its next check."""
         row = await db.fetchrow(SQL["api_request_cancel"], job_id, shop_id)
-        if row is not None:
-            return CancelRequested(row["id"], row["status"], row["cancel_requested"])
-        status = await db.fetchval(SQL["api_job_status"], job_id, shop_id)
-        if status is None:
+        if row is None:
             raise NotFoundException(f"no job {job_id} of {shop_id} for this user")
-        raise _conflict(f"job {job_id} already ended ({status})")
+        return CancelRequested(row["id"], row["status"], row["cancel_requested"])

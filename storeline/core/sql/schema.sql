@@ -274,14 +274,17 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM storeline_private.api_require_credential_manager();
+    IF NOT storeline_private.metadata_is_safe(p_metadata) THEN
+        RAISE EXCEPTION 'metadata must be an object under 16 KiB without secret-looking keys'
+            USING ERRCODE = 'SL422';
+    END IF;
+    PERFORM storeline_private.api_set_reason(NULL);
     INSERT INTO app_dashboard.shop_credentials (shop_id, platform, key_id, ciphertext, metadata)
     VALUES (p_shop_id, p_platform, p_key_id, p_ciphertext, p_metadata)
     ON CONFLICT (shop_id, platform) DO UPDATE
     SET key_id = EXCLUDED.key_id, ciphertext = EXCLUDED.ciphertext, metadata = EXCLUDED.metadata,
         status = 'OK', status_reason = NULL, updated_at = now();
     PERFORM storeline_private.api_sweep_cancelled(p_shop_id, p_platform);
-    -- Each statement sees what committed before it started: a conflicting job committed by
-    -- someone else is found by the SELECT; one claimed in between is gone, so insert again.
     FOR attempt IN 1..3 LOOP
         INSERT INTO app_dashboard.sync_jobs AS j
             (shop_id, platform, job_type, priority, requested_by)
@@ -303,6 +306,35 @@ $$;
 
 
 --
+-- Name: api_delete_shop(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_delete_shop(p_shop_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_agency uuid;
+    v_owner boolean;
+BEGIN
+    SELECT s.agency_id INTO v_agency FROM app_dashboard.shops AS s WHERE s.id = p_shop_id
+    FOR UPDATE;
+    v_owner := FOUND AND v_agency = storeline_private.user_agency_id()
+               AND storeline_private.user_role() = 'AGENCY_OWNER';
+    IF NOT v_owner AND NOT storeline_private.api_member_of(p_shop_id) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT v_owner THEN
+        RAISE EXCEPTION 'your role may not delete a shop' USING ERRCODE = 'SL403';
+    END IF;
+    PERFORM storeline_private.api_set_reason(NULL);
+    PERFORM storeline_private.purge_shop(p_shop_id);
+    RETURN true;
+END
+$$;
+
+
+--
 -- Name: api_disconnect_platform(text, text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -315,6 +347,7 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM storeline_private.api_require_credential_manager();
+    PERFORM storeline_private.api_set_reason(NULL);
     DELETE FROM app_dashboard.shop_credentials WHERE shop_id = p_shop_id AND platform = p_platform;
     IF NOT FOUND THEN
         RETURN false;
@@ -382,6 +415,95 @@ $$;
 
 
 --
+-- Name: api_request_cancel(bigint, text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_request_cancel(p_job_id bigint, p_shop_id text) RETURNS TABLE(id bigint, status text, cancel_requested boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_job record;
+BEGIN
+    IF NOT storeline_private.api_member_of(p_shop_id) THEN
+        RETURN;
+    END IF;
+    SELECT j.id, j.status, j.requested_by INTO v_job
+    FROM app_dashboard.sync_jobs AS j
+    WHERE j.id = p_job_id AND j.shop_id = p_shop_id
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF coalesce(storeline_private.user_role(), '') NOT IN ('AGENCY_OWNER', 'AGENCY_STAFF')
+       AND v_job.requested_by IS DISTINCT FROM (SELECT auth.uid()) THEN
+        RAISE EXCEPTION 'your role may cancel only the jobs you requested'
+            USING ERRCODE = 'SL403';
+    END IF;
+    IF v_job.status NOT IN ('QUEUED', 'IN_PROGRESS') THEN
+        RAISE EXCEPTION 'the job already ended (%)', v_job.status USING ERRCODE = 'SL409';
+    END IF;
+    PERFORM storeline_private.api_set_reason(NULL);
+    UPDATE app_dashboard.sync_jobs AS j SET cancel_requested = true WHERE j.id = p_job_id;
+    RETURN QUERY SELECT p_job_id, v_job.status::text, true;
+END
+$$;
+
+
+--
+-- Name: api_request_sync(text, text, text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_request_sync(p_shop_id text, p_platform text, p_job_type text) RETURNS TABLE(id bigint, job_type text, status text, already_queued boolean, upgraded boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_id bigint;
+BEGIN
+    IF NOT storeline_private.api_member_of(p_shop_id) THEN
+        RETURN;
+    END IF;
+    IF p_job_type = 'HISTORICAL_REBUILD' THEN
+        PERFORM storeline_private.api_require_role(
+            ARRAY['AGENCY_OWNER', 'AGENCY_STAFF'], 'request a rebuild');
+    ELSIF p_job_type IS DISTINCT FROM 'INCREMENTAL' THEN
+        RAISE EXCEPTION 'a sync request is INCREMENTAL or HISTORICAL_REBUILD'
+            USING ERRCODE = 'SL422';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM app_dashboard.shop_credentials AS c
+                   WHERE c.shop_id = p_shop_id AND c.platform = p_platform AND c.status = 'OK')
+    THEN
+        RAISE EXCEPTION 'that platform is not connected with a working credential'
+            USING ERRCODE = 'SL409';
+    END IF;
+    PERFORM storeline_private.api_set_reason(NULL);
+    FOR attempt IN 1..3 LOOP
+        INSERT INTO app_dashboard.sync_jobs AS j
+            (shop_id, platform, job_type, priority, requested_by)
+        VALUES (p_shop_id, p_platform, p_job_type, 50, (SELECT auth.uid()))
+        ON CONFLICT (shop_id, platform) WHERE status = 'QUEUED' DO NOTHING
+        RETURNING j.id INTO v_id;
+        IF v_id IS NOT NULL THEN
+            RETURN QUERY SELECT v_id, p_job_type, 'QUEUED'::text, false, false;
+            RETURN;
+        END IF;
+        RETURN QUERY
+        SELECT f.id, f.job_type, 'QUEUED'::text, true, f.upgraded
+        FROM storeline_private.api_fold_into_queued(p_shop_id, p_platform, p_job_type) AS f;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END LOOP;
+    RAISE EXCEPTION 'the queue of that platform is changing fast; try again'
+        USING ERRCODE = 'SL409';
+END
+$$;
+
+
+--
 -- Name: api_require_credential_manager(); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -395,6 +517,34 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
 END
+$$;
+
+
+--
+-- Name: api_require_role(text[], text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_require_role(p_roles text[], p_action text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF coalesce(storeline_private.user_role(), '') <> ALL (p_roles) THEN
+        RAISE EXCEPTION 'your role may not %', p_action USING ERRCODE = 'SL403';
+    END IF;
+END
+$$;
+
+
+--
+-- Name: api_set_reason(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_set_reason(p_reason text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT set_config('storeline.job_reason', coalesce(p_reason, ''), true)
 $$;
 
 
@@ -465,8 +615,8 @@ CREATE FUNCTION storeline_private.check_timezone() RETURNS trigger
     AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.timezone) THEN
-        RAISE EXCEPTION 'unknown time zone "%"', NEW.timezone
-            USING ERRCODE = 'check_violation', HINT = 'use an IANA name such as Europe/Berlin';
+        RAISE EXCEPTION 'the time zone is not a known IANA name'
+            USING ERRCODE = 'SL422', HINT = 'use an IANA name such as Europe/Berlin';
     END IF;
     RETURN NEW;
 END
@@ -616,6 +766,25 @@ $$;
 
 
 --
+-- Name: metadata_is_safe(jsonb); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.metadata_is_safe(p_metadata jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    SELECT jsonb_typeof(p_metadata) = 'object'
+       AND octet_length(p_metadata::text) <= 16384
+       AND NOT EXISTS (
+           SELECT 1
+           FROM jsonb_path_query(p_metadata, 'strict $.**') AS n(node)
+           CROSS JOIN LATERAL jsonb_object_keys(
+               CASE WHEN jsonb_typeof(n.node) = 'object' THEN n.node END) AS k(key)
+           WHERE k.key ~* '(token|secret|password|passwd|credential|api_?key|private_?key)')
+$_$;
+
+
+--
 -- Name: mirror_table(regclass); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -690,6 +859,39 @@ $_$;
 
 
 --
+-- Name: purge_shop(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.purge_shop(p_shop_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN
+        SELECT c.oid::regclass
+        FROM pg_catalog.pg_class AS c
+        JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = c.oid AND a.attname = 'shop_id' AND NOT a.attisdropped
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND c.oid <> 'app_dashboard.shops'::regclass
+          AND NOT EXISTS (  -- rows the shop's foreign keys cascade to
+              SELECT 1 FROM pg_catalog.pg_constraint AS k
+              WHERE k.conrelid = c.oid AND k.contype = 'f'
+                AND k.confrelid = 'app_dashboard.shops'::regclass)
+        ORDER BY n.nspname, c.relname
+    LOOP
+        EXECUTE format('DELETE FROM %s WHERE shop_id = $1', t) USING p_shop_id;
+    END LOOP;
+    DELETE FROM app_dashboard.shops WHERE id = p_shop_id;
+END
+$_$;
+
+
+--
 -- Name: record_mirror_deletes(); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -704,6 +906,48 @@ BEGIN
         TG_TABLE_NAME,
         (SELECT string_agg(format('g.%I', k), ', ') FROM unnest(TG_ARGV) AS k));
     RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: register_proven_shop(uuid, text, text, text, text, text, bytea); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.register_proven_shop(p_user_id uuid, p_shop_id text, p_name text, p_currency text, p_timezone text, p_key_id text, p_ciphertext bytea) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user record;
+    v_existing record;
+BEGIN
+    SELECT u.role, u.agency_id INTO v_user FROM app_dashboard.users AS u WHERE u.id = p_user_id;
+    IF v_user.role IS DISTINCT FROM 'AGENCY_OWNER' OR v_user.agency_id IS NULL THEN
+        RAISE EXCEPTION 'your role may not register a shop' USING ERRCODE = 'SL403';
+    END IF;
+    SELECT s.agency_id, s.verified_at INTO v_existing
+    FROM app_dashboard.shops AS s WHERE s.id = p_shop_id FOR UPDATE;
+    IF FOUND THEN
+        IF v_existing.agency_id = v_user.agency_id THEN
+            RETURN 'registered_here';
+        ELSIF v_existing.verified_at IS NOT NULL THEN
+            RETURN 'registered_elsewhere';
+        END IF;
+        PERFORM storeline_private.purge_shop(p_shop_id);
+    END IF;
+    PERFORM storeline_private.api_set_reason(NULL);
+    INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id, verified_at)
+    VALUES (p_shop_id, p_name, p_currency, p_timezone, v_user.agency_id, now());
+    INSERT INTO app_dashboard.user_shops (user_id, shop_id, is_default)
+    VALUES (p_user_id, p_shop_id,
+            NOT EXISTS (SELECT 1 FROM app_dashboard.user_shops AS us
+                        WHERE us.user_id = p_user_id));
+    INSERT INTO app_dashboard.shop_credentials (shop_id, platform, key_id, ciphertext, metadata)
+    VALUES (p_shop_id, 'SHOPIFY', p_key_id, p_ciphertext, '{}'::jsonb);
+    INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority, requested_by)
+    VALUES (p_shop_id, 'SHOPIFY', 'HISTORICAL_INIT', 10, p_user_id);
+    RETURN 'created';
 END
 $$;
 
@@ -1074,10 +1318,18 @@ CREATE TABLE app_dashboard.shops (
     agency_id uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    verified_at timestamp with time zone,
     CONSTRAINT shops_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT shops_id_check CHECK ((id ~ '^[a-z0-9][a-z0-9-]*\.myshopify\.com$'::text)),
     CONSTRAINT shops_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
 );
+
+
+--
+-- Name: COLUMN shops.verified_at; Type: COMMENT; Schema: app_dashboard; Owner: -
+--
+
+COMMENT ON COLUMN app_dashboard.shops.verified_at IS 'When an agency last proved the shop is theirs with a working Shopify credential; NULL: never proven (a shop made by the CLI or a seed), which blocks no other agency.';
 
 
 --
@@ -2790,6 +3042,13 @@ CREATE INDEX fact_marketing_daily_mirror_version ON core_warehouse.fact_marketin
 
 
 --
+-- Name: fact_marketing_daily_reads; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_marketing_daily_reads ON core_warehouse.fact_marketing_daily USING btree (shop_id, day) INCLUDE (platform, currency, spend, purchase_value);
+
+
+--
 -- Name: fact_web_traffic_daily_mirror_version; Type: INDEX; Schema: core_warehouse; Owner: -
 --
 
@@ -2801,6 +3060,13 @@ CREATE INDEX fact_web_traffic_daily_mirror_version ON core_warehouse.fact_web_tr
 --
 
 CREATE INDEX fact_web_traffic_day_totals_mirror_version ON core_warehouse.fact_web_traffic_day_totals USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: fact_web_traffic_day_totals_reads; Type: INDEX; Schema: core_warehouse; Owner: -
+--
+
+CREATE INDEX fact_web_traffic_day_totals_reads ON core_warehouse.fact_web_traffic_day_totals USING btree (shop_id, day) INCLUDE (property_timezone, currency, sessions, users, new_users, engaged_sessions, transactions, purchase_revenue);
 
 
 --
@@ -3004,6 +3270,13 @@ CREATE INDEX campaign_daily_mirror_version ON reporting.campaign_daily USING btr
 --
 
 CREATE INDEX shop_daily_kpis_mirror_version ON reporting.shop_daily_kpis USING btree (shop_id, mirror_version);
+
+
+--
+-- Name: shop_daily_kpis_reads; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX shop_daily_kpis_reads ON reporting.shop_daily_kpis USING btree (shop_id, day) INCLUDE (orders, gross_sales, discounts, returns, net_sales, shipping, taxes, duties, additional_fees, total_sales);
 
 
 --
@@ -3428,10 +3701,10 @@ ALTER TABLE ONLY app_dashboard.users
 ALTER TABLE app_dashboard.agencies ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: sync_jobs members_cancel; Type: POLICY; Schema: app_dashboard; Owner: -
+-- Name: shops managers_rename; Type: POLICY; Schema: app_dashboard; Owner: -
 --
 
-CREATE POLICY members_cancel ON app_dashboard.sync_jobs FOR UPDATE TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids)))) WITH CHECK ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+CREATE POLICY managers_rename ON app_dashboard.shops FOR UPDATE TO authenticated USING (((id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))) AND (( SELECT storeline_private.user_role() AS user_role) = ANY (ARRAY['AGENCY_OWNER'::text, 'AGENCY_STAFF'::text])))) WITH CHECK ((id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -3446,20 +3719,6 @@ CREATE POLICY members_read ON app_dashboard.shops FOR SELECT TO authenticated US
 --
 
 CREATE POLICY members_read ON app_dashboard.sync_jobs FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
-
-
---
--- Name: sync_jobs members_request; Type: POLICY; Schema: app_dashboard; Owner: -
---
-
-CREATE POLICY members_request ON app_dashboard.sync_jobs FOR INSERT TO authenticated WITH CHECK (((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))) AND (requested_by = ( SELECT auth.uid() AS uid))));
-
-
---
--- Name: shops members_update; Type: POLICY; Schema: app_dashboard; Owner: -
---
-
-CREATE POLICY members_update ON app_dashboard.shops FOR UPDATE TO authenticated USING ((id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids)))) WITH CHECK ((id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -3487,20 +3746,6 @@ CREATE POLICY own_links_read ON app_dashboard.user_shops FOR SELECT TO authentic
 --
 
 CREATE POLICY own_links_update ON app_dashboard.user_shops FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: shops owner_create; Type: POLICY; Schema: app_dashboard; Owner: -
---
-
-CREATE POLICY owner_create ON app_dashboard.shops FOR INSERT TO authenticated WITH CHECK (((agency_id = ( SELECT storeline_private.user_agency_id() AS user_agency_id)) AND (( SELECT storeline_private.user_role() AS user_role) = 'AGENCY_OWNER'::text)));
-
-
---
--- Name: user_shops owner_links_self; Type: POLICY; Schema: app_dashboard; Owner: -
---
-
-CREATE POLICY owner_links_self ON app_dashboard.user_shops FOR INSERT TO authenticated WITH CHECK (((user_id = ( SELECT auth.uid() AS uid)) AND (( SELECT storeline_private.user_role() AS user_role) = 'AGENCY_OWNER'::text) AND (storeline_private.shop_agency_id(shop_id) = ( SELECT storeline_private.user_agency_id() AS user_agency_id))));
 
 
 --
@@ -3954,6 +4199,14 @@ GRANT ALL ON FUNCTION storeline_private.api_connect_platform(p_shop_id text, p_p
 
 
 --
+-- Name: FUNCTION api_delete_shop(p_shop_id text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_delete_shop(p_shop_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION storeline_private.api_delete_shop(p_shop_id text) TO authenticated;
+
+
+--
 -- Name: FUNCTION api_disconnect_platform(p_shop_id text, p_platform text); Type: ACL; Schema: storeline_private; Owner: -
 --
 
@@ -3966,7 +4219,6 @@ GRANT ALL ON FUNCTION storeline_private.api_disconnect_platform(p_shop_id text, 
 --
 
 REVOKE ALL ON FUNCTION storeline_private.api_fold_into_queued(p_shop_id text, p_platform text, p_job_type text) FROM PUBLIC;
-GRANT ALL ON FUNCTION storeline_private.api_fold_into_queued(p_shop_id text, p_platform text, p_job_type text) TO authenticated;
 
 
 --
@@ -3977,10 +4229,40 @@ REVOKE ALL ON FUNCTION storeline_private.api_member_of(p_shop_id text) FROM PUBL
 
 
 --
+-- Name: FUNCTION api_request_cancel(p_job_id bigint, p_shop_id text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_request_cancel(p_job_id bigint, p_shop_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION storeline_private.api_request_cancel(p_job_id bigint, p_shop_id text) TO authenticated;
+
+
+--
+-- Name: FUNCTION api_request_sync(p_shop_id text, p_platform text, p_job_type text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_request_sync(p_shop_id text, p_platform text, p_job_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION storeline_private.api_request_sync(p_shop_id text, p_platform text, p_job_type text) TO authenticated;
+
+
+--
 -- Name: FUNCTION api_require_credential_manager(); Type: ACL; Schema: storeline_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION storeline_private.api_require_credential_manager() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION api_require_role(p_roles text[], p_action text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_require_role(p_roles text[], p_action text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION api_set_reason(p_reason text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_set_reason(p_reason text) FROM PUBLIC;
 
 
 --
@@ -4005,10 +4287,80 @@ REVOKE ALL ON FUNCTION storeline_private.budget_take(p_key text, p_interval doub
 
 
 --
+-- Name: FUNCTION check_timezone(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.check_timezone() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION enable_shop_rls(p_table regclass); Type: ACL; Schema: storeline_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION storeline_private.enable_shop_rls(p_table regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION ga4_rows(response jsonb); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.ga4_rows(response jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hubspot_date(value text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.hubspot_date(value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hubspot_datetime(value text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.hubspot_datetime(value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hubspot_links(obj jsonb, kind text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.hubspot_links(obj jsonb, kind text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hubspot_number(value text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.hubspot_number(value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_type_strength(p_job_type text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.job_type_strength(p_job_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_type_upgrades(p_current text, p_requested text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.job_type_upgrades(p_current text, p_requested text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION meta_action_sum(entries jsonb, types text[]); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.meta_action_sum(entries jsonb, types text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION metadata_is_safe(p_metadata jsonb); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.metadata_is_safe(p_metadata jsonb) FROM PUBLIC;
 
 
 --
@@ -4026,11 +4378,45 @@ REVOKE ALL ON FUNCTION storeline_private.prune_staging() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION purge_shop(p_shop_id text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.purge_shop(p_shop_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION record_mirror_deletes(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.record_mirror_deletes() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION register_proven_shop(p_user_id uuid, p_shop_id text, p_name text, p_currency text, p_timezone text, p_key_id text, p_ciphertext bytea); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.register_proven_shop(p_user_id uuid, p_shop_id text, p_name text, p_currency text, p_timezone text, p_key_id text, p_ciphertext bytea) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION shop_agency_id(p_shop_id text); Type: ACL; Schema: storeline_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION storeline_private.shop_agency_id(p_shop_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION storeline_private.shop_agency_id(p_shop_id text) TO authenticated;
+
+
+--
+-- Name: FUNCTION shopify_gid_id(gid text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.shopify_gid_id(gid text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shopify_nodes(c jsonb); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.shopify_nodes(c jsonb) FROM PUBLIC;
 
 
 --
@@ -4041,10 +4427,38 @@ REVOKE ALL ON FUNCTION storeline_private.shopify_restamp_shop(p_shop_id text) FR
 
 
 --
+-- Name: FUNCTION shopify_round_cents(v numeric); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.shopify_round_cents(v numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shopify_tax_contained(amount numeric, tax_lines jsonb); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.shopify_tax_contained(amount numeric, tax_lines jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION shops_timezone_changed(); Type: ACL; Schema: storeline_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION storeline_private.shops_timezone_changed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION stamp_mirror_version(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.stamp_mirror_version() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION sync_job_event_detail(p_job_type text, p_status text, p_error jsonb, p_run_after timestamp with time zone, p_reason text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.sync_job_event_detail(p_job_type text, p_status text, p_error jsonb, p_run_after timestamp with time zone, p_reason text) FROM PUBLIC;
 
 
 --
@@ -4103,7 +4517,7 @@ GRANT SELECT ON TABLE app_dashboard.mirror_watermarks TO authenticated;
 -- Name: TABLE shops; Type: ACL; Schema: app_dashboard; Owner: -
 --
 
-GRANT SELECT,INSERT ON TABLE app_dashboard.shops TO authenticated;
+GRANT SELECT ON TABLE app_dashboard.shops TO authenticated;
 
 
 --
@@ -4111,20 +4525,6 @@ GRANT SELECT,INSERT ON TABLE app_dashboard.shops TO authenticated;
 --
 
 GRANT UPDATE(name) ON TABLE app_dashboard.shops TO authenticated;
-
-
---
--- Name: COLUMN shops.currency; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT UPDATE(currency) ON TABLE app_dashboard.shops TO authenticated;
-
-
---
--- Name: COLUMN shops.timezone; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT UPDATE(timezone) ON TABLE app_dashboard.shops TO authenticated;
 
 
 --
@@ -4156,52 +4556,10 @@ GRANT SELECT ON TABLE app_dashboard.sync_jobs TO authenticated;
 
 
 --
--- Name: COLUMN sync_jobs.shop_id; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT INSERT(shop_id) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
--- Name: COLUMN sync_jobs.platform; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT INSERT(platform) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
--- Name: COLUMN sync_jobs.job_type; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT INSERT(job_type) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
--- Name: COLUMN sync_jobs.priority; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT INSERT(priority) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
--- Name: COLUMN sync_jobs.cancel_requested; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT UPDATE(cancel_requested) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
--- Name: COLUMN sync_jobs.requested_by; Type: ACL; Schema: app_dashboard; Owner: -
---
-
-GRANT INSERT(requested_by) ON TABLE app_dashboard.sync_jobs TO authenticated;
-
-
---
 -- Name: TABLE user_shops; Type: ACL; Schema: app_dashboard; Owner: -
 --
 
-GRANT SELECT,INSERT ON TABLE app_dashboard.user_shops TO authenticated;
+GRANT SELECT ON TABLE app_dashboard.user_shops TO authenticated;
 
 
 --

@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("core/sql/app_dashboard/95_source_budgets.sql")
+    apply_files("core/sql/app_dashboard/97_source_budgets.sql")
 
 
 def downgrade() -> None:

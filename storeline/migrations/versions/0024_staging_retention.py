@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     apply_files(
-        "core/sql/app_dashboard/96_staging_retention.sql",
+        "core/sql/app_dashboard/98_staging_retention.sql",
         "platforms/shopify/sql/staging_ingest/90_retention.sql",
         "platforms/meta/sql/90_retention.sql",
         "platforms/ga4/sql/90_retention.sql",

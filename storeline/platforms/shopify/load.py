@@ -1,5 +1,5 @@
 """Shopify's staging table: its line contract and a plain loader (retention is every
-platform's: storeline/core/sql/app_dashboard/96_staging_retention.sql).
+platform's: storeline/core/sql/app_dashboard/98_staging_retention.sql).
 
 Jobs stage through storeline/worker/kit/staging.py (each batch fenced with its resume point).
 `copy_lines` is the same COPY into a caller's connection or transaction, without a job: the

@@ -1,4 +1,4 @@
-"""Request budgets a whole worker fleet shares, kept in Postgres (95_source_budgets.sql).
+"""Request budgets a whole worker fleet shares, kept in Postgres (97_source_budgets.sql).
 
 A per-process pacer can only keep one worker under a source's limit; with several workers (or
 several shops in one) every process would spend the whole budget. A `FleetBudget` is one row per

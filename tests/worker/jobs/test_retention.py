@@ -1,4 +1,4 @@
-"""Staging retention (storeline/core/sql/app_dashboard/96_staging_retention.sql) as the reaper
+"""Staging retention (storeline/core/sql/app_dashboard/98_staging_retention.sql) as the reaper
 runs it (storeline/worker/jobs/reaper.py `prune`): every platform's staging table, each with its
 own retention; lines of running jobs and of each shop's newest successful jobs are kept."""
 

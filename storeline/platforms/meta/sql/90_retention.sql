@@ -1,4 +1,4 @@
--- Staging retention (storeline/core/sql/app_dashboard/96_staging_retention.sql): every pulled
+-- Staging retention (storeline/core/sql/app_dashboard/98_staging_retention.sql): every pulled
 -- version of a day is kept while Meta may still restate it (the 28-day attribution window) and
 -- a week more, so a day's restatement trail can be read through its whole open life; the facts
 -- keep when each day last changed and became final for good.

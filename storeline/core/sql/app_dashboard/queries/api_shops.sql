@@ -24,14 +24,17 @@ FROM reporting.sync_status
 WHERE shop_id = $1
 ORDER BY platform
 
--- name: create_shop
--- The shop belongs to the caller's agency; RLS refuses callers who are not its owner. No
--- RETURNING: the new row is not readable until link_shop links it (its SELECT policy).
-INSERT INTO app_dashboard.shops (id, name, currency, timezone, agency_id)
-VALUES ($1, $2, $3, $4, (SELECT storeline_private.user_agency_id()))
+-- name: register_proven_shop
+-- Not as `authenticated`: on the API's own connection, after the Shopify proof
+-- (storeline/api/shop_proof.py). 'created' | 'registered_here' | 'registered_elsewhere'.
+SELECT storeline_private.register_proven_shop($1, $2, $3, $4, $5, $6, $7)
 
--- name: link_shop
--- Makes the new shop visible to its creator; the first shop becomes the default.
-INSERT INTO app_dashboard.user_shops (user_id, shop_id, is_default)
-VALUES ((SELECT auth.uid()), $1,
-        NOT EXISTS (SELECT 1 FROM app_dashboard.user_shops WHERE user_id = (SELECT auth.uid())))
+-- name: rename_shop
+-- RLS (managers_rename) lets owners and staff rename their linked shops; no row otherwise.
+UPDATE app_dashboard.shops SET name = $2, updated_at = now()
+WHERE id = $1
+RETURNING id
+
+-- name: delete_shop
+-- NULL: the caller does not see the shop; SL403: they may not delete it.
+SELECT storeline_private.api_delete_shop($1)

@@ -1,4 +1,4 @@
--- Fleet-shared request budgets (95_source_budgets.sql, storeline/worker/kit/budget.py).
+-- Fleet-shared request budgets (97_source_budgets.sql, storeline/worker/kit/budget.py).
 
 -- name: budget_take
 -- $1 key, $2 interval seconds, $3 burst tolerance seconds → seconds to wait before sending.

@@ -344,7 +344,7 @@ WHERE id IN (SELECT id FROM app_dashboard.sync_job_events
              ORDER BY at LIMIT 5000)
 
 -- name: prune_staging
--- Staging lines past their platform's retention (96_staging_retention.sql); returns how many.
+-- Staging lines past their platform's retention (98_staging_retention.sql); returns how many.
 SELECT storeline_private.prune_staging()
 
 -- name: stage_batch
