@@ -14,8 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from storeline.api.auth import JWTMiddleware, TokenVerifier
+from storeline.api.billing.guard import require_active_billing
+from storeline.api.billing.sessions import Stripe
+from storeline.api.billing.settings import BillingSettings, billing_settings
 from storeline.api.database import lifespan, provide_db
+from storeline.api.observe import PrometheusMetrics, prometheus
 from storeline.api.problems import HANDLERS
+from storeline.api.routes.billing import BillingController
 from storeline.api.routes.health import healthz
 from storeline.api.routes.me import MeController
 from storeline.api.routes.metrics import MetricsController
@@ -26,7 +31,9 @@ from storeline.api.settings import ApiSettings
 from storeline.core.errors import ConfigError
 
 
-def create_app(settings: ApiSettings, *, dsn: str) -> Litestar:
+def create_app(
+    settings: ApiSettings, *, dsn: str, billing: BillingSettings | None = None
+) -> Litestar:
     verifier = TokenVerifier(settings)
     if not verifier.configured:
         raise ConfigError(
@@ -41,12 +48,20 @@ def create_app(settings: ApiSettings, *, dsn: str) -> Litestar:
             PlatformController,
             SyncController,
             MeController,
+            BillingController,
+            PrometheusMetrics,
         ],
         dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(JWTMiddleware, exclude=["^/schema"])],
+        middleware=[
+            prometheus.middleware,
+            DefineMiddleware(JWTMiddleware, exclude=["^/schema", "^/metrics$"]),
+        ],
+        guards=[require_active_billing],
         exception_handlers=HANDLERS,
         lifespan=[lifespan(dsn, max_size=settings.pool_max_size)],
-        state=State({"verifier": verifier}),
+        state=State(
+            {"verifier": verifier, "billing": Stripe(billing or billing_settings())}
+        ),
         openapi_config=OpenAPIConfig(
             title="Storeline API",
             version="0.1.0",
