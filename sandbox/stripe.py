@@ -72,7 +72,9 @@ def create_app() -> Litestar:
             return params
         for name in ("mode", "success_url"):
             if not params.get(name):
-                return _error(400, "invalid_request_error", f"Missing required param: {name}.", name)
+                return _error(
+                    400, "invalid_request_error", f"Missing required param: {name}.", name
+                )
         if not (params.get("line_items") or [{}])[0].get("price"):
             return _error(400, "invalid_request_error", "Missing line_items.", "line_items")
         sid = f"cs_test_{secrets.token_hex(12)}"
@@ -96,7 +98,9 @@ def create_app() -> Litestar:
             return params
         customer = params.get("customer", "")
         if not customer.startswith("cus_"):
-            return _error(400, "invalid_request_error", f"No such customer: '{customer}'", "customer")
+            return _error(
+                400, "invalid_request_error", f"No such customer: '{customer}'", "customer"
+            )
         sid = f"bps_{secrets.token_hex(12)}"
         return {
             "id": sid,

@@ -59,9 +59,7 @@ def create_app(
         guards=[require_active_billing],
         exception_handlers=HANDLERS,
         lifespan=[lifespan(dsn, max_size=settings.pool_max_size)],
-        state=State(
-            {"verifier": verifier, "billing": Stripe(billing or billing_settings())}
-        ),
+        state=State({"verifier": verifier, "billing": Stripe(billing or billing_settings())}),
         openapi_config=OpenAPIConfig(
             title="Storeline API",
             version="0.1.0",

@@ -18,7 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from storeline.core.rls import as_user
 from storeline.core.sql import queries
 
-SYNC_REQUEST = "/api/shops/{shop_id:str}/sync"
+SYNC_REQUEST = "/api/shops/{shop_id}/sync"
 
 
 class PaymentRequired(HTTPException):
@@ -28,7 +28,9 @@ class PaymentRequired(HTTPException):
 async def require_active_billing(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    if connection.scope.get("method") != "POST" or SYNC_REQUEST not in handler.paths:
+    # The route's template, as matched (a handler's own `paths` are relative to its controller).
+    template = connection.scope.get("path_template")
+    if connection.scope.get("method") != "POST" or template != SYNC_REQUEST:
         return
     shop_id = str(connection.path_params.get("shop_id", ""))
     pool: asyncpg.Pool = connection.app.state.pool

@@ -136,8 +136,10 @@ class BillingController(Controller):
             ) from None
         except orjson.JSONDecodeError:
             raise HTTPException(status_code=400, detail="the event is not JSON") from None
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not event.get(
-            "id"
+        if (
+            not isinstance(event, dict)
+            or not isinstance(event.get("type"), str)
+            or not event.get("id")
         ):
             raise HTTPException(status_code=400, detail="not a Stripe event")
         pool: asyncpg.Pool = request.app.state.pool
