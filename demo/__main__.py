@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
+from demo.seeding import DEMO_OWNER
 from storeline.core import db, dsn, embedded, migrate
 from storeline.core import seed as seeding_api
 from storeline.core.enums import JobType, Platform
@@ -184,6 +185,21 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
             "Storeline's API vs the sandbox's HubSpot oracle[/]"
         )
         console.print(Columns([report.pipeline_table(s) for s in summaries]))
+        console.print()
+        dev_token = api.dev_token()
+        path = f"/api/shops/{shops[0]['shop_id']}/sync-status"
+        console.print(
+            f"[bold]Call the API yourself[/]: `storeline token --user {DEMO_OWNER.email}` "
+            "prints a development token (signed with STORELINE_API_JWT_SECRET), e.g. while "
+            "this demo's API runs:"
+        )
+        console.print(
+            f"curl -H 'Authorization: Bearer {dev_token}' {api.url}{path}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        answered = api.status_with(dev_token, path)
+        console.print(f"  → HTTP {answered} (the demo ran that request)")
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         mismatched |= any(not report.marketing_equal(s) for s in summaries)

@@ -10,6 +10,7 @@ stripe library's own helper.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import socket
@@ -32,7 +33,7 @@ def decode_form(body: bytes) -> dict[str, Any]:
         head, _, _ = key.partition("[")
         path = [head, *_KEY.findall(key)]
         node: Any = out
-        for part, nxt in zip(path, path[1:], strict=False):
+        for part, nxt in itertools.pairwise(path):
             child_is_list = nxt.isdigit()
             if isinstance(node, list):
                 index = int(part)

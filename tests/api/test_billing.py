@@ -19,7 +19,7 @@ from sandbox import stripe as stripe_standin
 from storeline.api.app import create_app
 from storeline.api.billing.settings import BillingSettings
 from storeline.api.settings import ApiSettings
-from storeline.core.sql import queries
+from storeline.core.rls import as_user
 from storeline.worker.jobs.scheduler import schedule_once
 from storeline.worker.settings import WorkerSettings
 from tests.api.conftest import A_OWNER, A_STAFF, B_OWNER, SECRET, ServedApi, Token
@@ -88,6 +88,12 @@ def subscription(status: str, sub: str = "sub_1", agency: uuid.UUID = AGENCY_A) 
     }
 
 
+async def requests_seen(standin: stripe_standin.RunningStripe) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=standin.url) as client:
+        seen: list[dict[str, Any]] = (await client.get("/_stripe/requests")).json()
+    return seen
+
+
 async def status_of(conn: asyncpg.Connection, agency: uuid.UUID = AGENCY_A) -> str:
     return str(
         await conn.fetchval(
@@ -99,11 +105,11 @@ async def status_of(conn: asyncpg.Connection, agency: uuid.UUID = AGENCY_A) -> s
 async def test_owner_sessions_go_through_the_stand_in(
     api: httpx.AsyncClient, token: Token, standin: stripe_standin.RunningStripe
 ) -> None:
-    seen_before = len(httpx.get(f"{standin.url}/_stripe/requests").json())
+    seen_before = len(await requests_seen(standin))
     r = await api.post("/api/billing/checkout", headers=auth(token, A_OWNER))
     assert r.status_code == 201, r.text
     assert r.json()["url"].startswith("https://checkout.stripe.test/c/pay/cs_test_")
-    sent = httpx.get(f"{standin.url}/_stripe/requests").json()[seen_before]
+    sent = (await requests_seen(standin))[seen_before]
     assert sent["path"] == "/v1/checkout/sessions"
     params = sent["params"]
     assert params["mode"] == "subscription"
@@ -134,7 +140,7 @@ async def test_owner_sessions_go_through_the_stand_in(
     assert r.json()["has_billing_account"] is True
     r = await api.post("/api/billing/portal", headers=auth(token, A_OWNER))
     assert r.status_code == 201, r.text
-    last = httpx.get(f"{standin.url}/_stripe/requests").json()[-1]
+    last = (await requests_seen(standin))[-1]
     assert last["path"] == "/v1/billing_portal/sessions"
     assert last["params"]["customer"] == "cus_A"
 
@@ -217,6 +223,17 @@ async def test_events_out_of_order_never_regress_the_status(
     assert await status_of(conn, AGENCY_B) == "active"
 
 
+async def request_as_owner(conn: asyncpg.Connection, shop: str) -> None:
+    claims = {"sub": str(A_OWNER), "role": "authenticated"}
+    async with as_user(conn, claims) as db:
+        await db.execute(
+            "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, requested_by) "
+            "VALUES ($1, 'SHOPIFY', 'INCREMENTAL', $2)",
+            shop,
+            A_OWNER,
+        )
+
+
 async def test_an_inactive_agency_reads_but_does_not_sync(
     api: httpx.AsyncClient, token: Token, conn: asyncpg.Connection, db_dsn: str
 ) -> None:
@@ -237,18 +254,8 @@ async def test_an_inactive_agency_reads_but_does_not_sync(
     ).status_code == 202
     assert (await api.post(f"/api/shops/{B1}/sync", headers=owner)).status_code == 404
     # Postgres refuses the request itself too, whoever asks past the API.
-    claims = json.dumps({"sub": str(A_OWNER), "role": "authenticated"})
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        async with conn.transaction():
-            await conn.execute(
-                queries("app_dashboard")["set_request_identity"], "authenticated", claims
-            )
-            await conn.execute(
-                "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, requested_by) "
-                "VALUES ($1, 'SHOPIFY', 'INCREMENTAL', $2)",
-                A1,
-                A_OWNER,
-            )
+        await request_as_owner(conn, A1)
     # The scheduler skips the agency's shops and keeps scheduling the others.
     await conn.execute("UPDATE app_dashboard.sync_jobs SET status = 'CANCELLED'")
     pool = await asyncpg.create_pool(db_dsn, min_size=1, max_size=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import orjson
@@ -144,6 +144,6 @@ class BillingController(Controller):
             raise HTTPException(status_code=400, detail="not a Stripe event")
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as conn:
-            outcome = await handle(conn, event)
+            outcome = await handle(cast(asyncpg.Connection, conn), event)
         log.info("billing_event", event_id=event["id"], type=event["type"], outcome=outcome)
         return WebhookReceived(True, outcome)
