@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from storeline.worker import observe
 from storeline.worker.errors import TransientError
 
 
@@ -146,6 +147,7 @@ class SourceClient:
         while True:
             await self._pace()
             self.stats.requests += 1
+            observe.source_request()
             try:
                 response = await self._http.request(
                     method, url, params=params, data=data, json=json, headers=headers
@@ -163,6 +165,7 @@ class SourceClient:
                 error = raised
             if isinstance(error, Throttle):
                 self.stats.throttled += 1
+                observe.source_request(throttled=True)
                 waited += error.delay
                 if waited > self.policy.max_throttle_wait:
                     raise TransientError(

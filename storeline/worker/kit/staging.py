@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from storeline.core.sql import queries
+from storeline.worker import observe
 from storeline.worker.errors import LeaseLost
 from storeline.worker.jobs.contract import JobContext
 
@@ -127,4 +128,5 @@ class StagingWriter:
             )
             if booked is None:
                 raise LeaseLost(f"job {job.id}: lease lost")
+        observe.rows_synced(job.platform, len(lines))
         return len(lines)
