@@ -27,7 +27,6 @@ import structlog
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
 
 from storeline.core.sql import queries
 from storeline.worker.logs import log
@@ -139,7 +138,7 @@ class QueueCollector(Collector):
         )
         for platform, (counts, total, seconds) in sorted(self.staleness.items()):
             buckets = [
-                (floatToGoString(le), n) for le, n in zip(STALENESS_SECONDS, counts, strict=True)
+                (repr(float(le)), n) for le, n in zip(STALENESS_SECONDS, counts, strict=True)
             ]
             stale.add_metric([platform], [*buckets, ("+Inf", total)], seconds)
         yield stale
