@@ -2042,6 +2042,13 @@ CREATE INDEX shops_agency_idx ON app_dashboard.shops USING btree (agency_id);
 
 
 --
+-- Name: sync_cursors_last_success; Type: INDEX; Schema: app_dashboard; Owner: -
+--
+
+CREATE INDEX sync_cursors_last_success ON app_dashboard.sync_cursors USING btree (last_success_at);
+
+
+--
 -- Name: sync_job_events_at_idx; Type: INDEX; Schema: app_dashboard; Owner: -
 --
 
