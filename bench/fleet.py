@@ -334,7 +334,7 @@ async def fleet_run(
     verdict = (
         "holds"
         if result["holds"]
-        else ("MISSES" if result["max"] > bound else "falls behind (too few jobs/s)")
+        else ("MISSES" if result["max"] > bound else "is inside but falls behind (jobs/s)")
     )
     print(
         f"  N={n:3d} x {slots} slots: staleness p50 {result['p50']:5.1f} s, "
