@@ -25,6 +25,7 @@ from rich.live import Live
 
 from demo import api_process, progress, report, sandbox_process, seeding, state, worker_process
 from demo import bigquery as bigquery_demo
+from demo.seeding import DEMO_OWNER
 from sandbox.bigquery import running_bigquery
 from storeline.core import db, dsn, embedded, migrate
 from storeline.core import seed as seeding_api
@@ -221,6 +222,21 @@ async def _run(args: argparse.Namespace, console: Console, stack: contextlib.Exi
             if failed or differ:
                 console.print("[bold red]A BigQuery export failed or differs from Postgres.[/]")
                 return 1
+        console.print()
+        dev_token = api.dev_token()
+        path = f"/api/shops/{shops[0]['shop_id']}/sync-status"
+        console.print(
+            f"[bold]Call the API yourself[/]: `storeline token --user {DEMO_OWNER.email}` "
+            "prints a development token (signed with STORELINE_API_JWT_SECRET), e.g. while "
+            "this demo's API runs:"
+        )
+        console.print(
+            f"curl -H 'Authorization: Bearer {dev_token}' {api.url}{path}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        answered = api.status_with(dev_token, path)
+        console.print(f"  → HTTP {answered} (the demo ran that request)")
         failed = any(r["status"] != "SUCCEEDED" for r in rows)
         mismatched = any(report.mismatched_days(s["ours"], s["oracle"]) for s in summaries)
         mismatched |= any(not report.marketing_equal(s) for s in summaries)

@@ -41,6 +41,24 @@ class ApiProcess:
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
+    def dev_token(self) -> str:
+        """What `storeline token --user …` prints, signed with this API's secret."""
+        done = subprocess.run(  # noqa: S603 - our own interpreter running our own CLI
+            [sys.executable, "-m", "storeline.cli", "token", "--user", DEMO_OWNER.email],
+            env={**os.environ, "STORELINE_API_JWT_SECRET": self.secret},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"storeline token failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def status_with(self, token: str, path: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=60).status_code
+
     def get(self, path: str, **params: str) -> Any:
         response = httpx.get(
             f"{self.url}{path}",

@@ -115,6 +115,13 @@ def _export_bigquery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    from storeline.api.devtoken import mint
+
+    print(asyncio.run(mint(args.user, args.ttl)))
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from storeline.worker.main import main as worker_main
 
@@ -185,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bq.add_argument("--shop", default=None, help="only this shop id")
     bq.set_defaults(func=_export_bigquery)
+    token = sub.add_parser(
+        "token", help="print a development access token (HS256 secret; refused with a JWKS)"
+    )
+    token.add_argument("--user", required=True, metavar="EMAIL", help="whose token")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (3600)")
+    token.set_defaults(func=_token)
 
     for name, text in (
         ("worker", "run the sync worker (see `storeline worker --help`)"),

@@ -18,10 +18,15 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from storeline.api.auth import JWTMiddleware, TokenVerifier
+from storeline.api.billing.guard import require_active_billing
+from storeline.api.billing.sessions import Stripe
+from storeline.api.billing.settings import BillingSettings, billing_settings
 from storeline.api.database import lifespan, provide_db
+from storeline.api.observe import PrometheusMetrics, prometheus
 from storeline.api.openapi import forbid_extra_properties
 from storeline.api.problems import HANDLERS
 from storeline.api.requests import BoundedJsonRequest
+from storeline.api.routes.billing import BillingController
 from storeline.api.routes.health import healthz
 from storeline.api.routes.me import DefaultShop, MeController
 from storeline.api.routes.metrics import MetricsController
@@ -35,9 +40,14 @@ from storeline.platforms.shopify.settings import ShopifySettings, shopify_settin
 
 
 def create_app(
-    settings: ApiSettings, *, dsn: str, shopify: ShopifySettings | None = None
+    settings: ApiSettings,
+    *,
+    dsn: str,
+    shopify: ShopifySettings | None = None,
+    billing: BillingSettings | None = None,
 ) -> Litestar:
-    """`shopify`: where shop registrations are proven (default: the SHOPIFY_* settings)."""
+    """`shopify`: where shop registrations are proven (default: the SHOPIFY_* settings);
+    `billing`: Stripe's settings (default: STRIPE_* and STORELINE_BILLING_*)."""
     verifier = TokenVerifier(settings)
     if not verifier.configured:
         raise ConfigError(
@@ -52,12 +62,25 @@ def create_app(
             PlatformController,
             SyncController,
             MeController,
+            BillingController,
+            PrometheusMetrics,
         ],
         dependencies={"db": Provide(provide_db)},
-        middleware=[header_limit, DefineMiddleware(JWTMiddleware, exclude=["^/schema"])],
+        middleware=[
+            header_limit,
+            prometheus.middleware,
+            DefineMiddleware(JWTMiddleware, exclude=["^/schema", "^/metrics$"]),
+        ],
+        guards=[require_active_billing],
         exception_handlers=HANDLERS,
         lifespan=[lifespan(dsn, max_size=settings.pool_max_size)],
-        state=State({"verifier": verifier, "shopify": shopify or shopify_settings()}),
+        state=State(
+            {
+                "verifier": verifier,
+                "shopify": shopify or shopify_settings(),
+                "billing": Stripe(billing or billing_settings()),
+            }
+        ),
         request_class=BoundedJsonRequest,
         openapi_config=OpenAPIConfig(
             title="Storeline API",

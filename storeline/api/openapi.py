@@ -16,10 +16,12 @@ from storeline.api.problems import MEDIA_TYPE
 _WHEN = {
     400: "the request is malformed: a parameter or the body breaks the schema",
     401: "no valid Supabase access token",
+    402: "the agency's subscription is not active: its data stays readable, syncs do not run",
     403: "the caller's role may not do this (docs/security.md#roles)",
     404: "no such shop, platform or job for this caller",
     409: "conflicts with the current state",
     422: "well-formed but refused by a rule",
+    502: "a payment provider (Stripe) refused or did not answer",
     503: "a dependency (the database, Shopify) is not answering; try again",
 }
 

@@ -10,7 +10,7 @@ import sys
 from storeline.core import aio, db
 from storeline.core import dsn as dsns
 from storeline.core.errors import StorelineError
-from storeline.worker import registry
+from storeline.worker import observe, registry
 from storeline.worker.jobs.runner import Worker
 from storeline.worker.logs import log
 from storeline.worker.settings import WorkerSettings, worker_settings
@@ -79,6 +79,11 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
     engine_pool = await db.create_pool(
         target, min_size=1, max_size=_ENGINE_POOL_SIZE, application_name="storeline-engine"
     )
+    metrics = (
+        observe.serve(settings.metrics_port, settings.metrics_host)
+        if settings.metrics_port is not None
+        else None
+    )
     listen = settings.listen_url.get_secret_value() if settings.listen_url else target
     worker = Worker(
         pool=pool,
@@ -93,6 +98,8 @@ async def _serve(settings: WorkerSettings, args: argparse.Namespace) -> int:
     try:
         code = await worker.run()
     finally:
+        if metrics is not None:
+            metrics.shutdown()
         for p in (pool, engine_pool):
             if worker.exit_code:
                 p.terminate()  # the database is not answering: do not wait on it

@@ -72,6 +72,12 @@ class WorkerSettings(BaseSettings):
     # Overrides of storeline.worker.registry, e.g.
     # "SHOPIFY=pkg.mod:factory,*=tests.worker.jobs.fakes:FakeConnector".
     connectors: str = ""
+    # Prometheus /metrics (storeline/worker/observe.py): off unless a port is set; 0 picks a free
+    # one. Bind "::" or "0.0.0.0" to let a scraper on the private network reach it.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # How often the queue figures (depth, oldest wait, staleness) are read from Postgres; 0: never.
+    metrics_sample_seconds: float = Field(default=15.0, ge=0)
     event_retention_days: int = Field(default=30, ge=1)
     # Export targets enqueued for a shop after each of its syncs that changed data, e.g.
     # "BIGQUERY" (docs/bigquery.md); empty: none.

@@ -216,6 +216,8 @@ async def test_only_caller_scoped_helpers_and_entry_points_are_executable(
         "api_disconnect_platform",
         "api_request_cancel",
         "api_request_sync",
+        "api_shop_billing",  # the caller's own shops only (94_billing.sql)
+        "billing_active",  # pure: a subscription status → may sync
         # pure arithmetic the security-invoker pipeline views compute with (no lookup, no data)
         "hubspot_shop_amount",
         "user_agency_id",

@@ -45,6 +45,8 @@ def test_demo_backfills_then_reruns_incrementally(tmp_path: Path) -> None:
     assert "Storeline's API vs" in first.stdout
     assert "backfill" in first.stdout
     assert "SUCCEEDED" in first.stdout
+    assert "curl -H 'Authorization: Bearer ey" in first.stdout
+    assert "HTTP 200 (the demo ran that request)" in first.stdout
     # The key the demo made for itself stays in the data dir, never in the output.
     key = (tmp_path / "data" / "demo-encryption-key").read_text().strip()
     assert key.split(":", 1)[1] not in first.stdout + first.stderr

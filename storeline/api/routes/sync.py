@@ -107,7 +107,7 @@ class SyncController(Controller):
     path = "/api/shops/{shop_id:str}"
     tags = ("sync",)
 
-    @post("/sync", status_code=202, responses=problems(403, 404, 409, 422))
+    @post("/sync", status_code=202, responses=problems(402, 403, 404, 409, 422))
     async def request_sync(
         self, db: UserDb, shop_id: ShopId, data: JSONBody[SyncRequest | None] = None
     ) -> RequestedJobs:

@@ -549,6 +549,21 @@ $$;
 
 
 --
+-- Name: api_shop_billing(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.api_shop_billing(p_shop_id text) RETURNS TABLE(active boolean, subscription_status text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT storeline_private.billing_active(a.subscription_status), a.subscription_status
+    FROM app_dashboard.shops AS s
+    JOIN app_dashboard.agencies AS a ON a.id = s.agency_id
+    WHERE s.id = p_shop_id AND storeline_private.api_member_of(p_shop_id)
+$$;
+
+
+--
 -- Name: api_sweep_cancelled(text, text); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -561,6 +576,18 @@ CREATE FUNCTION storeline_private.api_sweep_cancelled(p_shop_id text, p_platform
         error = jsonb_build_object('code', 'cancelled', 'message', 'cancelled before it ran',
                                    'task', 'queue', 'retryable', false)
     WHERE shop_id = p_shop_id AND platform = p_platform AND status = 'QUEUED' AND cancel_requested
+$$;
+
+
+--
+-- Name: billing_active(text); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.billing_active(p_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    SELECT p_status IN ('active', 'trialing')
 $$;
 
 
@@ -1251,8 +1278,24 @@ CREATE TABLE app_dashboard.agencies (
     subscription_status text DEFAULT 'active'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    subscription_status_at timestamp with time zone,
     CONSTRAINT agencies_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT agencies_subscription_status_check CHECK ((subscription_status = ANY (ARRAY['active'::text, 'trialing'::text, 'past_due'::text, 'unpaid'::text, 'canceled'::text, 'incomplete'::text, 'incomplete_expired'::text, 'paused'::text])))
+);
+
+
+--
+-- Name: billing_events; Type: TABLE; Schema: app_dashboard; Owner: -
+--
+
+CREATE TABLE app_dashboard.billing_events (
+    id text NOT NULL,
+    type text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    agency_id uuid,
+    outcome text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_events_outcome_check CHECK ((outcome = ANY (ARRAY['applied'::text, 'stale'::text, 'unmatched'::text, 'ignored'::text])))
 );
 
 
@@ -2568,6 +2611,14 @@ ALTER TABLE ONLY app_dashboard.agencies
 
 
 --
+-- Name: billing_events billing_events_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.billing_events
+    ADD CONSTRAINT billing_events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: mirror_watermarks mirror_watermarks_pkey; Type: CONSTRAINT; Schema: app_dashboard; Owner: -
 --
 
@@ -2888,10 +2939,24 @@ ALTER TABLE ONLY storeline_private.staging_tables
 
 
 --
+-- Name: billing_events_agency_idx; Type: INDEX; Schema: app_dashboard; Owner: -
+--
+
+CREATE INDEX billing_events_agency_idx ON app_dashboard.billing_events USING btree (agency_id, created_at);
+
+
+--
 -- Name: shops_agency_idx; Type: INDEX; Schema: app_dashboard; Owner: -
 --
 
 CREATE INDEX shops_agency_idx ON app_dashboard.shops USING btree (agency_id);
+
+
+--
+-- Name: sync_cursors_last_success; Type: INDEX; Schema: app_dashboard; Owner: -
+--
+
+CREATE INDEX sync_cursors_last_success ON app_dashboard.sync_cursors USING btree (last_success_at);
 
 
 --
@@ -3623,6 +3688,14 @@ CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shopify_repor
 
 
 --
+-- Name: billing_events billing_events_agency_id_fkey; Type: FK CONSTRAINT; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE ONLY app_dashboard.billing_events
+    ADD CONSTRAINT billing_events_agency_id_fkey FOREIGN KEY (agency_id) REFERENCES app_dashboard.agencies(id) ON DELETE SET NULL;
+
+
+--
 -- Name: mirror_watermarks mirror_watermarks_shop_id_fkey; Type: FK CONSTRAINT; Schema: app_dashboard; Owner: -
 --
 
@@ -3699,6 +3772,20 @@ ALTER TABLE ONLY app_dashboard.users
 --
 
 ALTER TABLE app_dashboard.agencies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sync_jobs billing_active_request; Type: POLICY; Schema: app_dashboard; Owner: -
+--
+
+CREATE POLICY billing_active_request ON app_dashboard.sync_jobs AS RESTRICTIVE FOR INSERT TO authenticated WITH CHECK (COALESCE(( SELECT b.active
+   FROM storeline_private.api_shop_billing(sync_jobs.shop_id) b(active, subscription_status)), false));
+
+
+--
+-- Name: billing_events; Type: ROW SECURITY; Schema: app_dashboard; Owner: -
+--
+
+ALTER TABLE app_dashboard.billing_events ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: shops managers_rename; Type: POLICY; Schema: app_dashboard; Owner: -
@@ -4266,10 +4353,26 @@ REVOKE ALL ON FUNCTION storeline_private.api_set_reason(p_reason text) FROM PUBL
 
 
 --
+-- Name: FUNCTION api_shop_billing(p_shop_id text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.api_shop_billing(p_shop_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION storeline_private.api_shop_billing(p_shop_id text) TO authenticated;
+
+
+--
 -- Name: FUNCTION api_sweep_cancelled(p_shop_id text, p_platform text); Type: ACL; Schema: storeline_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION storeline_private.api_sweep_cancelled(p_shop_id text, p_platform text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION billing_active(p_status text); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.billing_active(p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION storeline_private.billing_active(p_status text) TO authenticated;
 
 
 --

@@ -6,13 +6,13 @@ GA4 range users (issue 15, docs/platforms/ga4.md item 5): users over the last 7 
 calendar months, as GA4 counts them over each range.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 
 from storeline.core.migrate import apply_files
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

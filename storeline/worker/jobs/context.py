@@ -23,6 +23,7 @@ from typing import Any, cast
 import asyncpg
 
 from storeline.core.sql import queries
+from storeline.worker import observe
 from storeline.worker.errors import JobCancelled, LeaseLost
 from storeline.worker.jobs.contract import ClaimedJob, ShopInfo
 
@@ -107,6 +108,7 @@ class RunContext:
 
     async def add_records(self, count: int) -> None:
         await self._fenced_update("add_records", count)
+        observe.rows_synced(self.job.platform, count)
 
     def set_cursor(self, watermark: Mapping[str, Any]) -> None:
         self.watermark = dict(watermark)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from storeline.core.crypto import Sealed, unseal
 from storeline.core.enums import CredentialStatus, Platform
 from storeline.core.errors import ConfigError
 from storeline.platforms import spec
+from storeline.worker import observe
 from storeline.worker.errors import JobCancelled, LeaseLost, TerminalError, TransientError
 from storeline.worker.jobs import transitions
 from storeline.worker.jobs.claim import Claim
@@ -65,6 +67,7 @@ class Running:
     # (the job stays IN_PROGRESS and leased until then, so its key cannot run twice).
     on_release: Callable[[], None] | None = field(default=None, repr=False)
     released: bool = False
+    started: float = field(default_factory=time.monotonic)
 
     def release_slot(self) -> None:
         if not self.released:
@@ -129,7 +132,8 @@ class Executor:
             metadata=claim.metadata,
         )
         running.ctx = ctx
-        await self.connectors[job.platform]().run(ctx)
+        with observe.job_scope(job.id, job.shop_id, job.platform):
+            await self.connectors[job.platform]().run(ctx)
 
     def _secrets(self, claim: Claim) -> Mapping[str, Any]:
         """A source's decrypted credential (an export target has none: its settings hold it)."""
@@ -245,6 +249,7 @@ class Executor:
             return
         key = _OUTCOME[decision.action] if written else "lease_lost"
         self.stats[key] += 1
+        observe.job_finished(job.platform, job.job_type, key, time.monotonic() - running.started)
         self.log.info(
             "job_finished",
             job_id=job.id,

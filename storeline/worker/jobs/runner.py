@@ -25,6 +25,7 @@ from uuid import UUID
 import asyncpg
 
 from storeline.core.enums import Platform
+from storeline.worker import observe
 from storeline.worker.jobs.claim import Claim, claim
 from storeline.worker.jobs.completer import Completer
 from storeline.worker.jobs.execute import Executor, Running, StopReason
@@ -121,6 +122,13 @@ class Worker:
                 asyncio.create_task(
                     run_scheduler(self.engine_pool, self.settings, stats=self.stats),
                     name="scheduler",
+                )
+            )
+        if self.settings.metrics_port is not None and self.settings.metrics_sample_seconds > 0:
+            background.append(
+                asyncio.create_task(
+                    observe.sample(self.engine_pool, self.settings.metrics_sample_seconds),
+                    name="metrics",
                 )
             )
         if self.settings.listen and self.listen_dsn:

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 
 import asyncpg
 
 from storeline.core.sql import queries
+from storeline.worker import observe
 from storeline.worker.logs import log
 from storeline.worker.settings import WorkerSettings
 
 
 async def schedule_once(pool: asyncpg.Pool, settings: WorkerSettings) -> list[asyncpg.Record]:
     """Enqueue what is due; returns the new jobs (id, shop_id, platform, job_type)."""
+    started = time.perf_counter()
     rows: list[asyncpg.Record] = await pool.fetch(
         queries("app_dashboard")["schedule_stale"],
         settings.schedule_after_seconds,
         settings.max_staleness_minutes * 60,
     )
+    observe.scheduler_tick(time.perf_counter() - started, len(rows))
     if rows:
         log.info("scheduled", jobs=len(rows))
     return rows

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from storeline.worker import observe
 from storeline.worker.errors import TransientError
 
 
@@ -172,6 +173,7 @@ class SourceClient:
         while True:
             await self._pace(key)
             self.stats.requests += 1
+            observe.source_request()
             try:
                 response = await self._http.request(
                     method,
@@ -196,6 +198,7 @@ class SourceClient:
                 error = raised
             if isinstance(error, Throttle):
                 self.stats.throttled += 1
+                observe.source_request(throttled=True)
                 waited += error.delay
                 if waited > self.policy.max_throttle_wait:
                     raise TransientError(

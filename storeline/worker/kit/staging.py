@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 
 from storeline.core.sql import queries
+from storeline.worker import observe
 from storeline.worker.errors import LeaseLost
 from storeline.worker.jobs.contract import JobContext
 
@@ -139,4 +140,5 @@ class StagingWriter:
             )
             if booked is None:
                 raise LeaseLost(f"job {job.id}: lease lost")
+        observe.rows_synced(job.platform, len(lines))
         return len(lines)

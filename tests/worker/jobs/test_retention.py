@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from storeline.core.enums import Platform
+from storeline.platforms import SOURCES
 from storeline.worker.jobs.reaper import prune
 from tests.worker.jobs.conftest import add_shop, fast_settings
 
@@ -46,10 +47,10 @@ async def _staged(conn: asyncpg.Connection, platform: Platform) -> set[int]:
 async def test_every_platform_keeps_its_own_retention(
     jobs_db: asyncpg.Connection, pool: asyncpg.Pool
 ) -> None:
-    shop = await add_shop(jobs_db, "kept", tuple(Platform))
+    shop = await add_shop(jobs_db, "kept", SOURCES)
     await jobs_db.execute("DELETE FROM app_dashboard.sync_jobs")
     jobs: dict[Platform, dict[str, int]] = {}
-    for platform in Platform:
+    for platform in SOURCES:
         jobs[platform] = {
             # 4 old successes: only the newest 3 are kept past the retention
             **{f"old{i}": await _job(jobs_db, shop, platform, "SUCCEEDED", 60) for i in range(4)},

@@ -306,18 +306,30 @@ RETURNING status
 -- credentials, agencies whose subscription is not active/trialing, keys with a job queued or
 -- running, and keys whose last job FAILED less than $2 seconds ago (no retry storm on a
 -- terminal error). Idempotent and safe on every replica: ON CONFLICT against the one-QUEUED index.
+-- The due set is found first: the synced pairs by a range scan of sync_cursors_last_success (a
+-- tick's share, not every pair: walking all 10,000 pairs' cursors was most of a tick,
+-- bench/fleet.py), the never-synced ones by one hash anti join; only those are joined further.
+WITH due AS (
+    SELECT cur.shop_id, cur.platform, false AS first
+    FROM app_dashboard.sync_cursors AS cur
+    WHERE cur.last_success_at < now() - make_interval(secs => $1)
+    UNION ALL
+    SELECT c.shop_id, c.platform, true
+    FROM app_dashboard.shop_credentials AS c
+    LEFT JOIN app_dashboard.sync_cursors AS cur
+        ON cur.shop_id = c.shop_id AND cur.platform = c.platform
+    WHERE cur.last_success_at IS NULL
+)
 INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, priority)
 SELECT c.shop_id, c.platform,
-       CASE WHEN cur.last_success_at IS NULL THEN 'HISTORICAL_INIT' ELSE 'INCREMENTAL' END,
-       CASE WHEN cur.last_success_at IS NULL THEN 10 ELSE 100 END
-FROM app_dashboard.shop_credentials AS c
+       CASE WHEN d.first THEN 'HISTORICAL_INIT' ELSE 'INCREMENTAL' END,
+       CASE WHEN d.first THEN 10 ELSE 100 END
+FROM due AS d
+JOIN app_dashboard.shop_credentials AS c ON c.shop_id = d.shop_id AND c.platform = d.platform
 JOIN app_dashboard.shops AS s ON s.id = c.shop_id
 JOIN app_dashboard.agencies AS a ON a.id = s.agency_id
-LEFT JOIN app_dashboard.sync_cursors AS cur
-    ON cur.shop_id = c.shop_id AND cur.platform = c.platform
 WHERE c.status = 'OK'
   AND a.subscription_status IN ('active', 'trialing')
-  AND (cur.last_success_at IS NULL OR cur.last_success_at < now() - make_interval(secs => $1))
   AND NOT EXISTS (SELECT 1 FROM app_dashboard.sync_jobs AS q
                   WHERE q.shop_id = c.shop_id AND q.platform = c.platform
                     AND q.status = 'QUEUED')
