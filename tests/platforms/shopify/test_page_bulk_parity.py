@@ -23,7 +23,7 @@ SHOP = "berlin-botanics.myshopify.com"
 WINDOW = timedelta(days=6)
 TABLES = ("orders", "order_line_items", "order_shipping_lines", "transactions", "refunds",
           "refund_line_items", "refund_shipping_lines")  # fmt: skip
-BOOKKEEPING = ("raw", "sync_job_id", "synced_at", "details_sync_job_id")
+BOOKKEEPING = ("raw", "sync_job_id", "synced_at", "details_sync_job_id", "mirror_version")
 
 
 async def _typed(conn: asyncpg.Connection, table: str) -> list[Any]:
