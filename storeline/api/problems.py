@@ -45,7 +45,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 # offending input (a NUL byte, a uuid literal, a constraint name): it goes to the log, never to
 # the caller, who gets the wording below. Class SL is ours (95_role_matrix.sql): those messages
 # are written for the caller and never echo input, so they are passed on.
-_OURS = {"SL403": 403, "SL404": 404, "SL409": 409, "SL422": 422}
+_OURS = {"SL402": 402, "SL403": 403, "SL404": 404, "SL409": 409, "SL422": 422}
 _BY_SQLSTATE: dict[str, tuple[int, str]] = {
     "42501": (403, "not allowed for this user"),
     "23505": (409, "this conflicts with an existing record"),

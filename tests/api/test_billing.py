@@ -224,13 +224,12 @@ async def test_events_out_of_order_never_regress_the_status(
 
 
 async def request_as_owner(conn: asyncpg.Connection, shop: str) -> None:
+    """The role matrix's own entry point, called in SQL as the owner (what a Data API client
+    could do past the API's guard)."""
     claims = {"sub": str(A_OWNER), "role": "authenticated"}
     async with as_user(conn, claims) as db:
-        await db.execute(
-            "INSERT INTO app_dashboard.sync_jobs (shop_id, platform, job_type, requested_by) "
-            "VALUES ($1, 'SHOPIFY', 'INCREMENTAL', $2)",
-            shop,
-            A_OWNER,
+        await db.fetch(
+            "SELECT * FROM storeline_private.api_request_sync($1, 'SHOPIFY', 'INCREMENTAL')", shop
         )
 
 
@@ -254,8 +253,9 @@ async def test_an_inactive_agency_reads_but_does_not_sync(
     ).status_code == 202
     assert (await api.post(f"/api/shops/{B1}/sync", headers=owner)).status_code == 404
     # Postgres refuses the request itself too, whoever asks past the API.
-    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+    with pytest.raises(asyncpg.PostgresError) as refused:
         await request_as_owner(conn, A1)
+    assert refused.value.sqlstate == "SL402"
     # The scheduler skips the agency's shops and keeps scheduling the others.
     await conn.execute("UPDATE app_dashboard.sync_jobs SET status = 'CANCELLED'")
     pool = await asyncpg.create_pool(db_dsn, min_size=1, max_size=1)

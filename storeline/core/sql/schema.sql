@@ -938,6 +938,33 @@ $$;
 
 
 --
+-- Name: refuse_unpaid_request(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.refuse_unpaid_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_status text;
+BEGIN
+    IF NEW.requested_by IS NULL OR NEW.job_type = 'HISTORICAL_INIT' THEN
+        RETURN NEW;
+    END IF;
+    SELECT a.subscription_status INTO v_status
+    FROM app_dashboard.shops AS s
+    JOIN app_dashboard.agencies AS a ON a.id = s.agency_id
+    WHERE s.id = NEW.shop_id;
+    IF v_status IS NOT NULL AND NOT storeline_private.billing_active(v_status) THEN
+        RAISE EXCEPTION 'the agency''s subscription is %: syncs are paused until it is active',
+            v_status USING ERRCODE = 'SL402';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: register_proven_shop(uuid, text, text, text, text, text, bytea); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -3352,6 +3379,13 @@ CREATE INDEX shopify_reported_daily_mirror_version ON reporting.shopify_reported
 
 
 --
+-- Name: sync_jobs refuse_unpaid_request; Type: TRIGGER; Schema: app_dashboard; Owner: -
+--
+
+CREATE TRIGGER refuse_unpaid_request BEFORE INSERT ON app_dashboard.sync_jobs FOR EACH ROW EXECUTE FUNCTION storeline_private.refuse_unpaid_request();
+
+
+--
 -- Name: shops shops_timezone_restamp; Type: TRIGGER; Schema: app_dashboard; Owner: -
 --
 
@@ -4492,6 +4526,13 @@ REVOKE ALL ON FUNCTION storeline_private.purge_shop(p_shop_id text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION storeline_private.record_mirror_deletes() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refuse_unpaid_request(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.refuse_unpaid_request() FROM PUBLIC;
 
 
 --
