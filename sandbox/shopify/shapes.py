@@ -10,7 +10,9 @@ docs/shopify-sales-report.md; the oracle (oracle.py) books it from these same ob
 - tax_included: prices contain their tax (Order.taxesIncluded true, TaxLine = price·r/(1+R)).
 - gift_cards: a gift card line (LineItem.isGiftCard) on some orders: never a sale.
 - edits: an edit on a later day adds a line or removes a unit (current* fields and an
-  OrderEditAgreement; no refund), booked on the edit's day.
+  OrderEditAgreement; no refund), booked on the edit's day. A few edits that add are big (a
+  wholesale re-order: `BIG_EDIT_LINES` lines in one edit, more sales than one page of
+  `OrderEditAgreement.sales` holds in the connector's query).
 - adjustments: goodwill refunds (no refund line) and refunds whose money sits on no refund line
   (Refund.orderAdjustments).
 - shipping_refunds: refunds of shipping only.
@@ -50,6 +52,8 @@ EditChange = Literal["add", "remove"]
 _GIFT_CARD = 0.03
 _TIP = 0.06
 _EDIT_CHANGE = 0.6  # of orders edited at all (mutations.py edits ~8% of orders)
+_BIG_EDIT = 0.05  # of edits that add: several lines at once
+BIG_EDIT_LINES = 7
 _EVENTS: tuple[tuple[Event, str, float], ...] = (
     ("goodwill", "adjustments", 0.015),
     ("shipping_refund", "shipping_refunds", 0.015),
@@ -75,6 +79,7 @@ class ShapePlan:
     partial_at: datetime | None = None  # a partial refund before the cancellation
     foreign_money: bool = False
     pick: float = 0.0  # which line an edit, return or outside-lines refund takes
+    edit_lines: int = 1  # lines an "add" edit adds
 
     def moments(self) -> tuple[datetime | None, ...]:
         return self.event_at, self.partial_at
@@ -91,6 +96,7 @@ def plan(
     event_roll, event_hours, fee_pick, outside, partial, foreign, pick = (
         rng.random() for _ in range(7)
     )
+    big = rng.random()  # drawn last: the draws above keep their values
     plain_sale = fate.payment == "sale" and not fate.test and fate.cancel_at is None
     untouched = plain_sale and not fate.refund_ats
     edit_change: EditChange | None = None
@@ -144,6 +150,7 @@ def plan(
             and not fate.test
         ),
         pick=pick,
+        edit_lines=BIG_EDIT_LINES if edit_change == "add" and big < _BIG_EDIT else 1,
     )
 
 

@@ -100,3 +100,38 @@ def _occurs(world: World, shape: str) -> bool:
         }[shape]:
             return True
     return False
+
+
+async def test_a_big_edit_is_paged_whole_and_equals_the_oracle(
+    db_dsn: str, pool: asyncpg.Pool
+) -> None:
+    """An edit adding more lines than one page of `OrderEditAgreement.sales` holds (a wholesale
+    re-order, shapes.BIG_EDIT_LINES): its sales are paged (agreements.py), not refused."""
+    shop = make_shop("big-edit-3", "Big edit", "USD", "America/New_York",
+                     history_days=40, orders_per_day=8, index=41)  # fmt: skip
+    shop = shapes.with_shapes(shop, frozenset({"edits"}))
+    running = server.start(World(shops={shop.shop_id: shop}), platforms=["shopify"])
+    try:
+        big = [
+            a
+            for o in generate.iter_orders(running.world, shop)
+            for a in o.agreements
+            if len(a.sales) > 5
+        ]
+        assert big, "the world has no big edit"
+        async with pool.acquire() as conn:
+            job = await connect_shop(conn, shop)
+        async with engine(db_dsn, running):
+            rows = await wait_for(pool, [job], ("SUCCEEDED", "FAILED"))
+        assert rows[0]["status"] == "SUCCEEDED", rows[0]["error"]
+        async with pool.acquire() as conn:
+            assert await revenue_mismatches(conn, running.world, shop) == []
+            stored = await conn.fetchval(
+                "SELECT count(*) FROM core_warehouse.order_sales WHERE shop_id = $1"
+                " AND agreement_id = $2",
+                shop.shop_id,
+                big[0].id,
+            )
+        assert stored == len(big[0].sales)
+    finally:
+        running.stop()
