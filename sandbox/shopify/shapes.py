@@ -20,6 +20,9 @@ docs/shopify-sales-report.md; the oracle (oracle.py) books it from these same ob
   a ReturnAgreement, the exchange item as a new LineItem).
 - tips: Order.totalTipReceivedSet (never a sale).
 - duty_taxes: tax lines on duties and additional fees.
+- fee_refunds: the refund that returns an order's last units gives its additional fees back
+  too (and cancelled cross-border orders are charged fees), with a RefundAgreement whose
+  AdditionalFeeSale (RETURN) dates it, and currentTotalAdditionalFeesSet below the original.
 - cancel_after_refund: a partial refund, then the cancellation returns the rest.
 - pending_null: pending orders have displayFinancialStatus null.
 - foreign_money: an order whose shop money is in another currency (flagged, never summed).
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 
 ALL = frozenset({
     "tax_included", "gift_cards", "edits", "adjustments", "shipping_refunds", "returns", "tips",
-    "duty_taxes", "cancel_after_refund", "pending_null", "foreign_money",
+    "duty_taxes", "cancel_after_refund", "pending_null", "foreign_money", "fee_refunds",
 })  # fmt: skip
 TAX_INCLUSIVE_CURRENCIES = ("EUR", "AUD", "GBP", "NZD")
 
@@ -80,6 +83,7 @@ class ShapePlan:
     foreign_money: bool = False
     pick: float = 0.0  # which line an edit, return or outside-lines refund takes
     edit_lines: int = 1  # lines an "add" edit adds
+    fee_refund: bool = False  # the full refund gives the additional fees back
 
     def moments(self) -> tuple[datetime | None, ...]:
         return self.event_at, self.partial_at
@@ -151,6 +155,7 @@ def plan(
         ),
         pick=pick,
         edit_lines=BIG_EDIT_LINES if edit_change == "add" and big < _BIG_EDIT else 1,
+        fee_refund="fee_refunds" in shapes,
     )
 
 

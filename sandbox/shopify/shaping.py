@@ -207,3 +207,29 @@ def event(
 
 def _variant(cat: Catalog, li: LineItem) -> Variant:
     return next(v for v in cat.variants if v.variant_id == li.variant_id)
+
+
+def fee_refunds(
+    oid: int, refunds: tuple[Refund, ...], lines: tuple[LineItem, ...], included: bool
+) -> list[Agreement]:
+    """The RefundAgreement of each refund that gives additional fees back ("fee_refunds"): an
+    AdditionalFeeSale (RETURN) per fee, and a ProductSale (RETURN) per refunded line, as the
+    Sales API lists a refund. Agreement ids oid·100 + 89; sale ids oid·100 + 89 (fees, one
+    per order) and the refund line's own number (oid·100 + 70 + k) for its ProductSale."""
+    out = []
+    by_id = {li.id: li for li in lines}
+    for refund in refunds:
+        if not refund.fees:
+            continue
+        sales = [
+            Sale(rli.id, "RETURN", rli.line_item_id, -rli.quantity,
+                 -_money(by_id[rli.line_item_id], rli.subtotal, rli.total_tax, included),
+                 ZERO, -rli.total_tax)
+            for rli in refund.refund_line_items
+        ]  # fmt: skip
+        for fee in refund.fees:
+            tax = sum((t.price for t in fee.tax_lines), ZERO)
+            sales.append(Sale(oid * 100 + 89, "RETURN", None, -1, -(fee.price + tax), ZERO, -tax,
+                              fee))  # fmt: skip
+        out.append(Agreement(oid * 100 + 89, "REFUND", refund.created_at, tuple(sales)))
+    return out

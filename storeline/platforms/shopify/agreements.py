@@ -1,12 +1,15 @@
-"""Order edits and returns of a job's orders: the sales and fees Shopify's report books on the
-day of the edit or the return (docs/shopify-sales-report.md rules 1, 2, 7, 14).
+"""Order edits, returns and refunded fees of a job's orders: the sales and fees Shopify's report
+books on the day of the edit, the return or the refund (docs/shopify-sales-report.md rules 1, 2,
+7, 13, 14).
 
 Agreements and their sales sit two connections deep, too deep for the bulk file and too dear for
 every page, so only the orders whose staged line says `edited` or a `returnStatus` other than
-NO_RETURN are asked for (order_agreements.graphql, `AGREEMENT_BATCH` at a time), once the job's
-orders are staged. Each answer becomes bulk-shaped lines: one `Sale` per ProductSale of an
-OrderEditAgreement or ReturnAgreement (carrying its agreement's id, type and happenedAt) and
-one `Return` per return (its fees, and `agreedAt`: the earliest ReturnAgreement naming it).
+NO_RETURN, or whose current additional fees are below the original, are asked for
+(order_agreements.graphql, `AGREEMENT_BATCH` at a time), once the job's orders are staged. Each
+answer becomes bulk-shaped lines: one `Sale` per ProductSale of an OrderEditAgreement or
+ReturnAgreement and per AdditionalFeeSale of a RefundAgreement (carrying its agreement's id,
+type and happenedAt) and one `Return` per return (its fees, and `agreedAt`: the earliest
+ReturnAgreement naming it).
 
 An agreement with more sales than one page (a big edit) or a return with more lines is completed
 with order_agreement_rest.graphql before its records are made, so money is never dropped: the
@@ -30,7 +33,7 @@ from storeline.worker.errors import TerminalError, TransientError
 AGREEMENT_BATCH = 4  # 4 orders request ~770 of the 1000 points a query may ask for
 REST_PAGE = 50  # sales or return lines per order_agreement_rest.graphql page
 _SCAN_PAGE = 1000
-_KINDS = ("OrderEditAgreement", "ReturnAgreement")
+_KINDS = ("OrderEditAgreement", "ReturnAgreement", "RefundAgreement")
 
 
 async def agreement_order_ids(
@@ -88,7 +91,7 @@ def order_records(
     for agreement in agreements:
         kind = agreement.get("__typename")
         if kind not in _KINDS:
-            continue  # the original OrderAgreement and RefundAgreements: read elsewhere
+            continue  # the original OrderAgreement: read from the lines
         returned = agreement.get("return")
         happened = agreement.get("happenedAt")
         if isinstance(returned, Mapping) and isinstance(happened, str):
@@ -98,6 +101,8 @@ def order_records(
         _whole(sales, "sales of an order agreement")
         head = {"__typename": kind, "id": agreement.get("id"), "happenedAt": happened}
         for sale in _nodes(sales):
+            if kind == "RefundAgreement" and sale.get("__typename") != "AdditionalFeeSale":
+                continue  # a refund's goods and shipping are read from Order.refunds
             record: Record = {**sale, "__typename": "Sale", "saleType": sale.get("__typename")}
             record["agreement"] = head
             record["__parentId"] = order_id
