@@ -8,14 +8,13 @@ side (transform.ORDER_STEPS, customers) in a fenced transaction of its own while
 fetched; the last transaction runs the refund side, the prune, deletions and the rollup of every
 touched day. The days the first part moved away from are saved in the job's progress before it
 commits, so a retry after a crash between the two still refreshes them; the cursor moves only
-at the end. INCREMENTAL reads
-`updated_at >= watermark - overlap` page by page and lets a bulk operation take over when the
-window is large; deleted orders come from the events feed. Every watermark is a time on
-Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's createdAt), never the
-worker's. Fetch steps record their completion in the job's progress, so a retried job skips
-finished exports and re-polls a running one. Shopify's own report is read beside: a shop without
-order-level data gets its daily figures first (provisional.py), and after the transform the
-touched days are reconciled with it (reconcile.py); neither can fail the sync.
+at the end. INCREMENTAL reads `updated_at >= watermark - overlap` page by page and lets a bulk
+operation take over when the window is large; deleted orders come from the events feed. Every
+watermark is a time on Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's
+createdAt), never the worker's. Fetch steps record their completion in the job's progress, so a
+retried job skips finished exports and re-polls a running one. Shopify's own report is read
+beside: a shop without order-level data gets its daily figures first (provisional.py), and after
+the transform the touched days are reconciled with it (reconcile.py); neither can fail the sync.
 """
 
 from __future__ import annotations
