@@ -202,7 +202,8 @@ def build_order(
     duty_tax = cat.taxes[0] if "duty_taxes" in shop.sales_shapes else None
     lines, fees = duties.for_order(
         seed, shop.shop_id, oid, lines,
-        cross_border=fate.foreign_presentment, cancelled=fate.cancel_at is not None, tax=duty_tax,
+        cross_border=fate.foreign_presentment,
+        cancelled=fate.cancel_at is not None and not plan.fee_refund, tax=duty_tax,
     )  # fmt: skip
     tax_on_top = not included
     total = sum((li.discounted_total + li.total_tax * tax_on_top for li in lines), ZERO) + sum(
@@ -216,8 +217,9 @@ def build_order(
         tip = money(sum((li.discounted_total for li in lines), ZERO) * plan.tip_percent / 100)
     payments = _payments(oid, stub.created_at, fate, total + tip, now)
     lines, refund_list, refund_txns = refunds.apply(
-        rng, oid, fate, lines, shipping, payments, now, taxes_included=included
-    )
+        rng, oid, fate, lines, shipping, payments, now, taxes_included=included,
+        fees=fees if plan.fee_refund else (),
+    )  # fmt: skip
     shaped = shaping.edit(oid, fate, lines, cat, included, now, fate.gateway)
     if plan.event is not None:
         paid = [t for t in payments if t.kind == "SALE" and t.status == "SUCCESS"]
@@ -272,7 +274,7 @@ def build_order(
         deleted_at=fate.deleted_at if include_deleted and fate.deleted(now) else None,
         additional_fees=fees,
         tip=tip,
-        agreements=tuple(shaped.agreements),
+        agreements=(*shaped.agreements, *shaping.fee_refunds(oid, refund_list, lines, included)),
         returns=tuple(replace(r, name=f"{name}-{r.name}") for r in shaped.returns),
     )
 

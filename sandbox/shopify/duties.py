@@ -4,8 +4,9 @@ Drawn from their own key (`{seed}:{shop}:duties:{order}`), never from the order'
 stream, so adding them left every other field of every order unchanged. A deterministic share
 of cross-border orders pays an import duty on each shippable line (a rate on the line's
 discounted total) and some also an import handling fee. Duties are given back with the refund
-that returns an order's last units (a full refund or a cancellation); fees are never refunded,
-so they are only charged on orders that are never cancelled (a cancellation returns everything).
+that returns an order's last units (a full refund or a cancellation). Fees go back with them
+only in shops with the "fee_refunds" shape (refunds.py); elsewhere they are never refunded, so
+they are only charged on orders that are never cancelled (a cancellation returns everything).
 """
 
 from __future__ import annotations

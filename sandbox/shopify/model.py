@@ -35,7 +35,7 @@ FinancialStatus = Literal[
     "PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"
 ]
 SaleActionType = Literal["ORDER", "RETURN"]
-AgreementReason = Literal["ORDER_EDIT", "RETURN"]
+AgreementReason = Literal["ORDER_EDIT", "RETURN", "REFUND"]
 FulfillmentStatus = Literal["UNFULFILLED", "PARTIALLY_FULFILLED", "FULFILLED"]
 CancelReason = Literal["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"]
 CustomerState = Literal["DISABLED", "INVITED", "ENABLED", "DECLINED"]
@@ -255,6 +255,15 @@ class Refund:
     duties: tuple[RefundDuty, ...] = ()
     order_adjustments: tuple[OrderAdjustment, ...] = ()
     duty_tax: Decimal = ZERO  # tax on the refunded duties (their Duty.taxLines), given back too
+    fees: tuple[AdditionalFee, ...] = ()  # additional fees given back ("fee_refunds" shape)
+
+    @property
+    def fees_total(self) -> Decimal:
+        return sum((f.price for f in self.fees), ZERO)
+
+    @property
+    def fee_tax(self) -> Decimal:
+        return sum((t.price for f in self.fees for t in f.tax_lines), ZERO)
 
     @property
     def duties_total(self) -> Decimal:
@@ -279,20 +288,23 @@ class Refund:
     @property
     def total_tax(self) -> Decimal:
         lines = sum((r.total_tax for r in self.refund_line_items), ZERO)
-        return lines + sum((s.tax for s in self.refund_shipping_lines), ZERO) + self.duty_tax
+        shipping = sum((s.tax for s in self.refund_shipping_lines), ZERO)
+        return lines + shipping + self.duty_tax + self.fee_tax
 
 
 @dataclass(frozen=True)
 class Sale:
-    """A ProductSale of a sales agreement: units sold (ORDER) or taken back (RETURN, negative)."""
+    """A ProductSale of a sales agreement: units sold (ORDER) or taken back (RETURN, negative);
+    or, with `fee` set, an AdditionalFeeSale (a fee charged or given back)."""
 
     id: int
     action_type: SaleActionType
-    line_item_id: int
+    line_item_id: int | None
     quantity: int
     total_amount: Decimal  # after discounts and taxes
     total_discount: Decimal
     total_tax: Decimal
+    fee: AdditionalFee | None = None
 
 
 @dataclass(frozen=True)
@@ -446,8 +458,12 @@ class Order:
 
     @property
     def total_additional_fees(self) -> Decimal:
-        """originalTotalAdditionalFeesSet (never refunded in the sandbox: current = original)."""
+        """originalTotalAdditionalFeesSet: every fee as charged at checkout."""
         return sum((f.price for f in self.additional_fees), ZERO)
+
+    @property
+    def current_total_additional_fees(self) -> Decimal:
+        return self.total_additional_fees - sum((r.fees_total for r in self.refunds), ZERO)
 
     @property
     def total_price(self) -> Decimal:
@@ -507,9 +523,9 @@ class Order:
     def current_total_price(self) -> Decimal:
         tax = self.current_total_tax
         if self.taxes_included:
-            tax = self.charges_tax - sum((r.duty_tax for r in self.refunds), ZERO)
+            tax = self.charges_tax - sum((r.duty_tax + r.fee_tax for r in self.refunds), ZERO)
         return (self.current_subtotal + self.current_shipping + tax + self.current_total_duties
-                + self.total_additional_fees + self.tip)  # fmt: skip
+                + self.current_total_additional_fees + self.tip)  # fmt: skip
 
 
 @dataclass(frozen=True)

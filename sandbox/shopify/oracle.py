@@ -17,7 +17,8 @@ money; "net of tax" matters only for orders whose prices include tax):
   shipping on the refund's day.
 - taxes: every tax line (lines, shipping, duties, fees) on the day its sale is booked, minus
   refunded taxes on the refund's (or removing edit's) day.
-- duties / additional_fees: charged on the order's day; refunded duties leave on the refund's day.
+- duties / additional_fees: charged on the order's day; refunded duties and fees (and their
+  tax) leave on the refund's day.
 - return_fees: restocking and return shipping fees kept on a return, on the return's day.
 - total_sales = net_sales + shipping + duties + additional_fees + return_fees + taxes. Tips are
   never sales.
@@ -171,6 +172,8 @@ def _book(order: Order, tz: str, sums: dict[date, Sums], counts: dict[date, int]
             target["taxes"] -= rsl.tax
         target["duties"] -= refund.duties_total
         target["taxes"] -= refund.duty_tax
+        target["additional_fees"] -= refund.fees_total  # rule 13: fees given back
+        target["taxes"] -= refund.fee_tax
         for adjustment in refund.order_adjustments:
             target["returns"] -= adjustment.amount
             target["taxes"] += adjustment.tax

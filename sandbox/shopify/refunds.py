@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sandbox.shopify.model import (
     ZERO,
+    AdditionalFee,
     LineItem,
     OrderAdjustment,
     Refund,
@@ -90,13 +91,15 @@ def apply(
     now: datetime,
     *,
     taxes_included: bool = False,
+    fees: tuple[AdditionalFee, ...] = (),
 ) -> tuple[tuple[LineItem, ...], tuple[Refund, ...], list[Transaction]]:
     """The visible refunds, their REFUND transactions and the lines' current quantities.
 
     With taxes included the subtotals already hold the tax, so the money returned is the
     subtotals alone. With the "adjustments" shape the first partial refund (not a cancellation)
     carries its first line's money on an order adjustment instead, the line at 0.00, as Shopify
-    shows when a refund's amount is entered by hand.
+    shows when a refund's amount is entered by hand. `fees` ("fee_refunds" shape) are given back
+    with the duties, by the refund that returns the last units.
     """
     paid = [t for t in payments if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"]
     refunded = [0] * len(lines)
@@ -140,15 +143,19 @@ def apply(
         # The refund that returns the last units gives the duties back too (whole, once).
         duties: tuple[RefundDuty, ...] = ()
         duty_tax = ZERO
+        fees_back: tuple[AdditionalFee, ...] = ()
         if all(n == li.quantity for n, li in zip(refunded, lines, strict=True)):
             duties = tuple(RefundDuty(d.id, d.price) for li in lines for d in li.duties)
             duty_tax = sum((t.price for li in lines for d in li.duties for t in d.tax_lines), ZERO)
+            fees_back = fees
         added_tax = not taxes_included
         amount = sum((r.subtotal + r.total_tax * added_tax for r in items), ZERO) + sum(
             (s.subtotal + s.tax * added_tax for s in ship_refunds), ZERO
         )
         amount += sum((-a.amount - a.tax for a in adjustments), ZERO)  # amounts exclude tax
         amount += sum((d.amount for d in duties), ZERO) + duty_tax
+        amount += sum((f.price for f in fees_back), ZERO)
+        amount += sum((t.price for f in fees_back for t in f.tax_lines), ZERO)
         refund_txns: tuple[Transaction, ...] = ()
         if paid and amount > 0:
             parent = paid[-1]
@@ -159,7 +166,7 @@ def apply(
             txns.extend(refund_txns)
         out.append(
             Refund(oid * 100 + 60 + r_index, plan.at, plan.at, plan.at, plan.note, tuple(items),
-                   ship_refunds, refund_txns, duties, adjustments, duty_tax)
+                   ship_refunds, refund_txns, duties, adjustments, duty_tax, fees_back)
         )  # fmt: skip
     current = tuple(
         replace(li, current_quantity=li.quantity - n) if n else li

@@ -10,7 +10,9 @@ docs/shopify-sales-report.md; the oracle (oracle.py) books it from these same ob
 - tax_included: prices contain their tax (Order.taxesIncluded true, TaxLine = price·r/(1+R)).
 - gift_cards: a gift card line (LineItem.isGiftCard) on some orders: never a sale.
 - edits: an edit on a later day adds a line or removes a unit (current* fields and an
-  OrderEditAgreement; no refund), booked on the edit's day.
+  OrderEditAgreement; no refund), booked on the edit's day. A few edits that add are big (a
+  wholesale re-order: `BIG_EDIT_LINES` lines in one edit, more sales than one page of
+  `OrderEditAgreement.sales` holds in the connector's query).
 - adjustments: goodwill refunds (no refund line) and refunds whose money sits on no refund line
   (Refund.orderAdjustments).
 - shipping_refunds: refunds of shipping only.
@@ -18,6 +20,9 @@ docs/shopify-sales-report.md; the oracle (oracle.py) books it from these same ob
   a ReturnAgreement, the exchange item as a new LineItem).
 - tips: Order.totalTipReceivedSet (never a sale).
 - duty_taxes: tax lines on duties and additional fees.
+- fee_refunds: the refund that returns an order's last units gives its additional fees back
+  too (and cancelled cross-border orders are charged fees), with a RefundAgreement whose
+  AdditionalFeeSale (RETURN) dates it, and currentTotalAdditionalFeesSet below the original.
 - cancel_after_refund: a partial refund, then the cancellation returns the rest.
 - pending_null: pending orders have displayFinancialStatus null.
 - foreign_money: an order whose shop money is in another currency (flagged, never summed).
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 
 ALL = frozenset({
     "tax_included", "gift_cards", "edits", "adjustments", "shipping_refunds", "returns", "tips",
-    "duty_taxes", "cancel_after_refund", "pending_null", "foreign_money",
+    "duty_taxes", "cancel_after_refund", "pending_null", "foreign_money", "fee_refunds",
 })  # fmt: skip
 TAX_INCLUSIVE_CURRENCIES = ("EUR", "AUD", "GBP", "NZD")
 
@@ -50,6 +55,8 @@ EditChange = Literal["add", "remove"]
 _GIFT_CARD = 0.03
 _TIP = 0.06
 _EDIT_CHANGE = 0.6  # of orders edited at all (mutations.py edits ~8% of orders)
+_BIG_EDIT = 0.05  # of edits that add: several lines at once
+BIG_EDIT_LINES = 7
 _EVENTS: tuple[tuple[Event, str, float], ...] = (
     ("goodwill", "adjustments", 0.015),
     ("shipping_refund", "shipping_refunds", 0.015),
@@ -75,6 +82,8 @@ class ShapePlan:
     partial_at: datetime | None = None  # a partial refund before the cancellation
     foreign_money: bool = False
     pick: float = 0.0  # which line an edit, return or outside-lines refund takes
+    edit_lines: int = 1  # lines an "add" edit adds
+    fee_refund: bool = False  # the full refund gives the additional fees back
 
     def moments(self) -> tuple[datetime | None, ...]:
         return self.event_at, self.partial_at
@@ -91,6 +100,7 @@ def plan(
     event_roll, event_hours, fee_pick, outside, partial, foreign, pick = (
         rng.random() for _ in range(7)
     )
+    big = rng.random()  # drawn last: the draws above keep their values
     plain_sale = fate.payment == "sale" and not fate.test and fate.cancel_at is None
     untouched = plain_sale and not fate.refund_ats
     edit_change: EditChange | None = None
@@ -144,6 +154,8 @@ def plan(
             and not fate.test
         ),
         pick=pick,
+        edit_lines=BIG_EDIT_LINES if edit_change == "add" and big < _BIG_EDIT else 1,
+        fee_refund="fee_refunds" in shapes,
     )
 
 

@@ -104,25 +104,32 @@ def edit(
     oid: int, fate: Fate, lines: tuple[LineItem, ...], cat: Catalog, included: bool,
     now: datetime, gateway: str,
 ) -> Shaped:  # fmt: skip
-    """An order edit that adds a line (paid at once) or removes a unit (no refund)."""
+    """An order edit that adds lines (paid at once) or removes a unit (no refund)."""
     out = Shaped(lines)
     at, change, pick = fate.edit_at, fate.shapes.edit_change, fate.shapes.pick
     if at is None or change is None or at > now:
         return out
     if change == "add":
-        added = _new_line(oid, 15, cat.variants[int(pick * len(cat.variants))], cat, included, at)
-        out.lines = (*lines, added)
-        paid = _money(added, added.discounted_total, added.total_tax, included)
+        # Line ids oid·100 + 15, then 14, 13, … for a big edit (an order's own lines are 0-4).
+        n, first = fate.shapes.edit_lines, int(pick * len(cat.variants))
+        variants = [cat.variants[(first + j) % len(cat.variants)] for j in range(n)]
+        added = [_new_line(oid, 15 - j, v, cat, included, at) for j, v in enumerate(variants)]
+        out.lines = (*lines, *added)
+        paid = sum((_money(a, a.discounted_total, a.total_tax, included) for a in added), ZERO)
         out.transactions.append(Transaction(oid * 100 + 48, "SALE", "SUCCESS", gateway, paid, at,
                                             at, None, False))  # fmt: skip
-        sale = _sale(oid * 100 + 82, "ORDER", added, 1, included)
-    else:
-        goods = _goods(lines)
-        i = goods[int(pick * len(goods))]
-        li = lines[i]
-        removed = replace(li, current_quantity=li.current_quantity - 1, removed_quantity=1)
-        out.lines = (*lines[:i], removed, *lines[i + 1 :])
-        sale = _sale(oid * 100 + 82, "RETURN", li, 1, included)
+        # Sale ids oid·100 + 82 + j: an edited order has no return (83, 84 stay free).
+        sales = tuple(
+            _sale(oid * 100 + 82 + j, "ORDER", a, 1, included) for j, a in enumerate(added)
+        )
+        out.agreements.append(Agreement(oid * 100 + 80, "ORDER_EDIT", at, sales))
+        return out
+    goods = _goods(lines)
+    i = goods[int(pick * len(goods))]
+    li = lines[i]
+    removed = replace(li, current_quantity=li.current_quantity - 1, removed_quantity=1)
+    out.lines = (*lines[:i], removed, *lines[i + 1 :])
+    sale = _sale(oid * 100 + 82, "RETURN", li, 1, included)
     out.agreements.append(Agreement(oid * 100 + 80, "ORDER_EDIT", at, (sale,)))
     return out
 
@@ -200,3 +207,29 @@ def event(
 
 def _variant(cat: Catalog, li: LineItem) -> Variant:
     return next(v for v in cat.variants if v.variant_id == li.variant_id)
+
+
+def fee_refunds(
+    oid: int, refunds: tuple[Refund, ...], lines: tuple[LineItem, ...], included: bool
+) -> list[Agreement]:
+    """The RefundAgreement of each refund that gives additional fees back ("fee_refunds"): an
+    AdditionalFeeSale (RETURN) per fee, and a ProductSale (RETURN) per refunded line, as the
+    Sales API lists a refund. Agreement ids oid·100 + 89; sale ids oid·100 + 89 (fees, one
+    per order) and the refund line's own number (oid·100 + 70 + k) for its ProductSale."""
+    out = []
+    by_id = {li.id: li for li in lines}
+    for refund in refunds:
+        if not refund.fees:
+            continue
+        sales = [
+            Sale(rli.id, "RETURN", rli.line_item_id, -rli.quantity,
+                 -_money(by_id[rli.line_item_id], rli.subtotal, rli.total_tax, included),
+                 ZERO, -rli.total_tax)
+            for rli in refund.refund_line_items
+        ]  # fmt: skip
+        for fee in refund.fees:
+            tax = sum((t.price for t in fee.tax_lines), ZERO)
+            sales.append(Sale(oid * 100 + 89, "RETURN", None, -1, -(fee.price + tax), ZERO, -tax,
+                              fee))  # fmt: skip
+        out.append(Agreement(oid * 100 + 89, "REFUND", refund.created_at, tuple(sales)))
+    return out

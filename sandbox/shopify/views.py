@@ -100,7 +100,9 @@ def order_view(order: model.Order) -> View:
         "originalTotalDutiesSet": m.bag(order.total_duties) if duties else None,
         "currentTotalDutiesSet": m.bag(order.current_total_duties) if duties else None,
         "originalTotalAdditionalFeesSet": fees_total,
-        "currentTotalAdditionalFeesSet": fees_total,
+        "currentTotalAdditionalFeesSet": (
+            m.bag(order.current_total_additional_fees) if order.additional_fees else None
+        ),
         "additionalFees": [_fee(f, m) for f in order.additional_fees],
         "totalTipReceivedSet": m.bag(order.tip),
         "currentTaxLines": _tax_lines(_current_tax_lines(order), m),
@@ -143,15 +145,18 @@ def _current_tax_lines(order: model.Order) -> tuple[model.TaxLine, ...]:
     for li in order.line_items:
         for d in li.duties:
             add(d.tax_lines, Decimal(0 if duties_back else 1))
+    fees_back = {f.id for r in order.refunds for f in r.fees}
     for f in order.additional_fees:
-        add(f.tax_lines, Decimal(1))
+        add(f.tax_lines, Decimal(0 if f.id in fees_back else 1))
     return tuple(model.TaxLine(title, rate, price) for (title, rate), price in sums.items())
 
 
 def _agreement(
     a: model.Agreement, m: _Money, lines: dict[int, View], returns: dict[str, View]
 ) -> View:
-    typename = "OrderEditAgreement" if a.reason == "ORDER_EDIT" else "ReturnAgreement"
+    typename = {"ORDER_EDIT": "OrderEditAgreement", "REFUND": "RefundAgreement"}.get(
+        a.reason, "ReturnAgreement"
+    )
     extra = {} if a.return_id is None else {"return": returns.get(gid("Return", a.return_id))}
     return {
         **extra,
@@ -159,22 +164,26 @@ def _agreement(
         "id": gid("SalesAgreement", a.id),
         "happenedAt": timestamp(a.happened_at),
         "reason": a.reason,
-        "sales": [
-            {
-                "__typename": "ProductSale",
-                "id": gid("Sale", s.id),
-                "actionType": s.action_type,
-                "lineType": "PRODUCT",
-                "quantity": s.quantity,
-                "lineItem": lines.get(s.line_item_id),
-                "totalAmount": m.bag(s.total_amount),
-                "totalDiscountAmountAfterTaxes": m.bag(s.total_discount),
-                "totalDiscountAmountBeforeTaxes": m.bag(s.total_discount),
-                "totalTaxAmount": m.bag(s.total_tax),
-            }
-            for s in a.sales
-        ],
+        "sales": [_sale(s, m, lines) for s in a.sales],
     }
+
+
+def _sale(s: model.Sale, m: _Money, lines: dict[int, View]) -> View:
+    common = {
+        "id": gid("Sale", s.id),
+        "actionType": s.action_type,
+        "quantity": s.quantity,
+        "totalAmount": m.bag(s.total_amount),
+        "totalDiscountAmountAfterTaxes": m.bag(s.total_discount),
+        "totalDiscountAmountBeforeTaxes": m.bag(s.total_discount),
+        "totalTaxAmount": m.bag(s.total_tax),
+    }
+    if s.fee is not None:
+        fee = {**_fee(s.fee, m), "__typename": "SaleAdditionalFee"}
+        return {**common, "__typename": "AdditionalFeeSale", "lineType": "ADDITIONAL_FEE",
+                "additionalFee": fee}  # fmt: skip
+    line = lines.get(s.line_item_id) if s.line_item_id is not None else None
+    return {**common, "__typename": "ProductSale", "lineType": "PRODUCT", "lineItem": line}
 
 
 def _return(r: model.Return, m: _Money, lines: dict[int, View]) -> View:

@@ -197,9 +197,11 @@ def test_order_adjustments_carry_refund_money_outside_refund_lines(
         booked = _booked(world, shop, order, local_day(model.created_at, shop.timezone))
         on_lines = sum((r.subtotal - r.total_tax for r in model.refund_line_items), ZERO)
         assert booked["returns"] == on_lines - model.order_adjustments[0].amount
-        # Every cent refunded is booked somewhere (returns, taxes, shipping on that day).
+        # Every cent refunded is booked somewhere (returns, taxes, shipping, duties and fees
+        # given back on that day).
         money_back = sum((t.amount for t in model.transactions), ZERO)
-        assert booked["returns"] - booked["taxes"] - booked["shipping"] == money_back
+        charges = booked["shipping"] + booked["duties"] + booked["additional_fees"]
+        assert booked["returns"] - booked["taxes"] - charges == money_back
 
 
 def test_shipping_only_refunds_and_cancellation_after_a_partial_refund(

@@ -242,6 +242,19 @@ parts AS (
     WHERE rt.shop_id = $1 AND rt.return_date = ANY ($2)
       AND (rt.restocking_fees <> 0 OR rt.return_shipping_fees <> 0)
     GROUP BY rt.return_date
+    UNION ALL
+    -- Rule 13: additional fees given back (a RefundAgreement's AdditionalFeeSale, RETURN: its
+    -- amounts are negative; totalAmount holds the fee's tax).
+    SELECT s.sale_date, 0, 0, 0, 0, 0, sum(s.total_tax), 0, sum(s.total_amount - s.total_tax), 0
+    FROM core_warehouse.order_sales AS s
+    JOIN core_warehouse.orders AS o
+      ON o.shop_id = $1 AND o.id = s.order_id AND NOT o.test AND o.deleted_at IS NULL
+     AND coalesce(o.currency = (SELECT c.currency::text FROM app_dashboard.shops AS c
+                                WHERE c.id = $1), true)
+    WHERE s.shop_id = $1 AND s.sale_date = ANY ($2)
+      AND s.agreement_type = 'RefundAgreement' AND s.line_type = 'ADDITIONAL_FEE'
+      AND s.action_type = 'RETURN'
+    GROUP BY s.sale_date
 ),
 totals AS (
     SELECT p.day, sum(p.orders)::integer AS orders, sum(p.gross_sales) AS gross_sales,

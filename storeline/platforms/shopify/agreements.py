@@ -1,12 +1,19 @@
-"""Order edits and returns of a job's orders: the sales and fees Shopify's report books on the
-day of the edit or the return (docs/shopify-sales-report.md rules 1, 2, 7, 14).
+"""Order edits, returns and refunded fees of a job's orders: the sales and fees Shopify's report
+books on the day of the edit, the return or the refund (docs/shopify-sales-report.md rules 1, 2,
+7, 13, 14).
 
 Agreements and their sales sit two connections deep, too deep for the bulk file and too dear for
 every page, so only the orders whose staged line says `edited` or a `returnStatus` other than
-NO_RETURN are asked for (order_agreements.graphql, `AGREEMENT_BATCH` at a time), once the job's
-orders are staged. Each answer becomes bulk-shaped lines: one `Sale` per ProductSale of an
-OrderEditAgreement or ReturnAgreement (carrying its agreement's id, type and happenedAt) and
-one `Return` per return (its fees, and `agreedAt`: the earliest ReturnAgreement naming it).
+NO_RETURN, or whose current additional fees are below the original, are asked for
+(order_agreements.graphql, `AGREEMENT_BATCH` at a time), once the job's orders are staged. Each
+answer becomes bulk-shaped lines: one `Sale` per ProductSale of an OrderEditAgreement or
+ReturnAgreement and per AdditionalFeeSale of a RefundAgreement (carrying its agreement's id,
+type and happenedAt) and one `Return` per return (its fees, and `agreedAt`: the earliest
+ReturnAgreement naming it).
+
+An agreement with more sales than one page (a big edit) or a return with more lines is completed
+with order_agreement_rest.graphql before its records are made, so money is never dropped: the
+agreement (not a node) is reached again through its order from the cursor of the edge before it.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ from storeline.platforms.shopify.client import ShopifyClient
 from storeline.platforms.shopify.documents import document
 from storeline.platforms.shopify.records import Record
 from storeline.platforms.shopify.sql import queries
-from storeline.worker.errors import TerminalError
+from storeline.worker.errors import TerminalError, TransientError
 
 AGREEMENT_BATCH = 4  # 4 orders request ~770 of the 1000 points a query may ask for
+REST_PAGE = 50  # sales or return lines per order_agreement_rest.graphql page
 _SCAN_PAGE = 1000
-_KINDS = ("OrderEditAgreement", "ReturnAgreement")
+_KINDS = ("OrderEditAgreement", "ReturnAgreement", "RefundAgreement")
 
 
 async def agreement_order_ids(
@@ -57,11 +65,20 @@ async def agreement_records(
             for node in result.data.get("nodes") or []:
                 if not isinstance(node, Mapping) or not isinstance(node.get("id"), str):
                     continue  # deleted since it was staged: the deletion feed handles it
-                agreements = _nodes(node.get("agreements"))
-                returns = _nodes(node.get("returns"))
+                order_id = str(node["id"])
+                agreements = _edges(node.get("agreements"), None)
+                returns = _edges(node.get("returns"), None)
                 agreements += await _rest(client, node, "agreements", check_cancelled)
                 returns += await _rest(client, node, "returns", check_cancelled)
-                for record in order_records(node["id"], agreements, returns):
+                whole_agreements = [
+                    await _completed(client, order_id, "agreement", e, check_cancelled)
+                    for e in agreements
+                ]
+                whole_returns = [
+                    await _completed(client, order_id, "return", e, check_cancelled)
+                    for e in returns
+                ]
+                for record in order_records(order_id, whole_agreements, whole_returns):
                     yield record
 
 
@@ -74,7 +91,7 @@ def order_records(
     for agreement in agreements:
         kind = agreement.get("__typename")
         if kind not in _KINDS:
-            continue  # the original OrderAgreement and RefundAgreements: read elsewhere
+            continue  # the original OrderAgreement: read from the lines
         returned = agreement.get("return")
         happened = agreement.get("happenedAt")
         if isinstance(returned, Mapping) and isinstance(happened, str):
@@ -84,6 +101,8 @@ def order_records(
         _whole(sales, "sales of an order agreement")
         head = {"__typename": kind, "id": agreement.get("id"), "happenedAt": happened}
         for sale in _nodes(sales):
+            if kind == "RefundAgreement" and sale.get("__typename") != "AdditionalFeeSale":
+                continue  # a refund's goods and shipping are read from Order.refunds
             record: Record = {**sale, "__typename": "Sale", "saleType": sale.get("__typename")}
             record["agreement"] = head
             record["__parentId"] = order_id
@@ -105,14 +124,23 @@ def _variables(ids: list[str], **after: str) -> dict[str, Any]:
     }
 
 
+# An agreement or a return, with the cursor of the edge before it (None: the first).
+_Edge = tuple[str | None, Mapping[str, Any]]
+# kind → (its connection on Order, its inner connection, the rest query's variables)
+_INNER = {
+    "agreement": ("agreements", "sales", "agreementAfter", "salesAfter"),
+    "return": ("returns", "returnLineItems", "returnAfter", "linesAfter"),
+}
+
+
 async def _rest(
     client: ShopifyClient,
     node: Mapping[str, Any],
     field: str,
     check_cancelled: Callable[[], None],
-) -> list[Mapping[str, Any]]:
+) -> list[_Edge]:
     """The pages of one order's `field` connection after the first."""
-    found: list[Mapping[str, Any]] = []
+    found: list[_Edge] = []
     connection = node.get(field)
     while (cursor := _next_cursor(connection)) is not None:
         check_cancelled()
@@ -122,8 +150,57 @@ async def _rest(
         if not pages:
             return found  # deleted meanwhile: the deletion feed handles it
         connection = pages[0].get(field)
-        found.extend(_nodes(connection))
+        found.extend(_edges(connection, cursor))
     return found
+
+
+async def _completed(
+    client: ShopifyClient,
+    order_id: str,
+    kind: str,
+    edge: _Edge,
+    check_cancelled: Callable[[], None],
+) -> Mapping[str, Any]:
+    """The agreement or return of `edge` with every page of its sales / lines."""
+    before, item = edge
+    outer, inner, item_after, inner_after = _INNER[kind]
+    connection = item.get(inner)
+    if _next_cursor(connection) is None:
+        return item
+    rows = _nodes(connection)
+    while (cursor := _next_cursor(connection)) is not None:
+        check_cancelled()
+        variables = {
+            "id": order_id,
+            "first": REST_PAGE,
+            "agreement": kind == "agreement",
+            "return": kind == "return",
+            item_after: before,
+            inner_after: cursor,
+        }
+        result = await client.graphql(document("order_agreement_rest"), variables)
+        order = result.data.get("node")
+        found = _nodes(order.get(outer)) if isinstance(order, Mapping) else []
+        if not found or found[0].get("id") != item.get("id"):
+            raise TransientError(  # deleted or changed meanwhile: the next attempt reads again
+                f"a Shopify order's {kind} moved while its pages were read",
+                code="shopify_agreement_pages",
+            )
+        connection = found[0].get(inner)
+        rows.extend(_nodes(connection))
+    return {**item, inner: {"pageInfo": {"hasNextPage": False}, "nodes": rows}}
+
+
+def _edges(connection: Any, after: str | None) -> list[_Edge]:
+    """The connection's nodes, each with the cursor of the edge before it (`after` first)."""
+    out: list[_Edge] = []
+    before = after
+    for edge in connection.get("edges") or [] if isinstance(connection, Mapping) else []:
+        if not isinstance(edge, Mapping) or not isinstance(edge.get("node"), Mapping):
+            continue
+        out.append((before, edge["node"]))
+        before = edge.get("cursor") if isinstance(edge.get("cursor"), str) else None
+    return out
 
 
 def _nodes(connection: Any) -> list[Mapping[str, Any]]:

@@ -2,20 +2,25 @@
 {transform, deletions/prune, rollups} → the new watermark.
 
 HISTORICAL_INIT / HISTORICAL_REBUILD export everything with bulk operations (orders, customers),
-then fetch refund details, then prune what the export did not see. INCREMENTAL reads
-`updated_at >= watermark - overlap` page by page and lets a bulk operation take over when the
-window is large; deleted orders come from the events feed. Every watermark is a time on
-Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's createdAt), never the
-worker's. Fetch steps record their completion in the job's progress, so a retried job skips
-finished exports and re-polls a running one. Shopify's own report is read beside: a shop without
-order-level data gets its daily figures first (provisional.py), and after the transform the
-touched days are reconciled with it (reconcile.py); neither can fail the sync.
+then fetch refund details, then prune what the export did not see. The refund details are bound
+by the shop's API rate and end long after the exports land, so a backfill transforms the order
+side (transform.ORDER_STEPS, customers) in a fenced transaction of its own while they are
+fetched; the last transaction runs the refund side, the prune, deletions and the rollup of every
+touched day. The days the first part moved away from are saved in the job's progress before it
+commits, so a retry after a crash between the two still refreshes them; the cursor moves only
+at the end. INCREMENTAL reads `updated_at >= watermark - overlap` page by page and lets a bulk
+operation take over when the window is large; deleted orders come from the events feed. Every
+watermark is a time on Shopify's clock (a bulk operation's createdAt, an updatedAt, an event's
+createdAt), never the worker's. Fetch steps record their completion in the job's progress, so a
+retried job skips finished exports and re-polls a running one. Shopify's own report is read
+beside: a shop without order-level data gets its daily figures first (provisional.py), and after
+the transform the touched days are reconciled with it (reconcile.py); neither can fail the sync.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -78,6 +83,7 @@ class ShopifySync:
         self._watch: Callable[[bytes], None] | None = None  # sees every line loaded, if set
         self._phase = Phases(ctx)  # phase → seconds in .timings, for logs and bench/backfill.py
         self.timings = self._phase.timings
+        self._order_days: set[date] = set()  # days the order-side pass read before writing
 
     async def run(self) -> None:
         historical = self.ctx.job.job_type != JobType.INCREMENTAL
@@ -92,11 +98,17 @@ class ShopifySync:
                 await first
             raise
         await first
+        # A backfill's order side is already in (_order_pass): only the refund side is left.
+        steps = transform.REFUND_STEPS if historical else transform.STEPS
         async with self._phase("transform"), self.ctx.fenced() as conn:
             result = await transform.transform(
-                conn, job_id=self.ctx.job.id, shop_id=self.ctx.shop.id
+                conn,
+                job_id=self.ctx.job.id,
+                shop_id=self.ctx.shop.id,
+                steps=steps,
+                customers=not historical,
             )
-            dates: set[date] = set(result.dates)
+            dates: set[date] = result.dates | self._order_days
             if historical:
                 dates |= await transform.prune_unseen(
                     conn, shop_id=self.ctx.shop.id, job_id=self.ctx.job.id
@@ -138,15 +150,34 @@ class ShopifySync:
                 self._watch = None
             async with self._phase("customers"):
                 customers = await self.exporter.export("customers", "bulk_customers", "")
-            async with self._phase("refunds"):
-                await self._refund_details(fetch, from_staging=staged)
-        async with self._phase("agreements"):
-            await self._agreements()
+
+            async def details() -> None:
+                async with self._phase("refunds"):
+                    await self._refund_details(fetch, from_staging=staged)
+                async with self._phase("agreements"):
+                    await self._agreements()
+
+            await _together(self._order_pass(), details())
         return {
             "orders_updated_at": iso(orders.started_at),
             "customers_updated_at": iso(customers.started_at),
             "events_created_at": iso(orders.started_at),
         }
+
+    async def _order_pass(self) -> None:
+        """Transform the order side (orders, their lines, shipping, transactions; customers) in a
+        fenced transaction of its own. The days it may move away from (an order's old processing
+        day on a rebuild) are saved first, together with those of an earlier attempt."""
+        job_id, shop_id = self.ctx.job.id, self.ctx.shop.id
+        saved = (self.progress.get("order_pass") or {}).get("before") or []
+        async with self.ctx.connection() as conn:
+            before = await transform.touched_dates(conn, job_id=job_id, shop_id=shop_id)
+        self._order_days = before | {date.fromisoformat(d) for d in saved}
+        await self._save("order_pass", {"before": sorted(d.isoformat() for d in self._order_days)})
+        async with self._phase("transform_orders"), self.ctx.fenced() as conn:
+            await transform.transform(
+                conn, job_id=job_id, shop_id=shop_id, steps=transform.ORDER_STEPS
+            )
 
     async def _incremental(self) -> dict[str, str]:
         cursor = self.ctx.cursor or {}
@@ -242,6 +273,24 @@ class ShopifySync:
     async def _save(self, key: str, state: dict[str, Any]) -> None:
         self.progress[key] = state
         await self.ctx.save_progress(**{key: state})
+
+
+async def _together(*steps: Awaitable[None]) -> None:
+    """Run `steps` at once; the first to fail cancels the others and is raised as itself (the
+    engine reads the error's type: transient, terminal, credential)."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                raise error
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(BaseException):
+                await task
 
 
 async def _watched(

@@ -46,7 +46,8 @@ def orders_page(shell: str, bulk: str, details: str) -> str:
 
 
 def refund_children(children: str, details: str) -> str:
-    """`children` with the fragments it spreads, defined in `details`, written out in place."""
+    """`children` with the fragments it spreads, defined in `details`, written out in place
+    (also order_agreement_rest.graphql with order_agreements.graphql's)."""
     operation = _operation(parse(children))
     selections = _inline(operation.selection_set, _fragments(parse(details)))
     return print_ast(replace(operation, selection_set=selections))

@@ -30,6 +30,8 @@ def document(name: str) -> str:
         return derive.orders_page(_file(name), _file("bulk_orders"), _file("refund_details"))
     if name == "refund_children":
         return derive.refund_children(_file(name), _file("refund_details"))
+    if name == "order_agreement_rest":
+        return derive.refund_children(_file(name), _file("order_agreements"))
     return _file(name)
 
 

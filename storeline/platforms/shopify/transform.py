@@ -3,6 +3,12 @@
 Every statement is scoped to the job's staging rows and runs in the caller's transaction (the
 connector calls this inside `ctx.fenced()`), so a job's warehouse writes commit or vanish with
 its lease check. Re-running a job's transform is idempotent.
+
+A backfill runs it in two parts (`ORDER_STEPS` + customers while refund details are still being
+fetched, then `REFUND_STEPS`): every step of the second part reads only the orders the first
+part wrote and the refund / agreement lines, so the two parts give the same rows as one. No
+refund prune runs in the first part: it would drop the refunds of a rebuild's orders before
+their details are staged.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import asyncpg
 from storeline.platforms.shopify.sql import queries
 
 # Statement order matters: children join to the orders (and refunds) this job just wrote.
-_STEPS = (
+# The order side reads only order and customer lines (all staged once the bulk exports load).
+ORDER_STEPS = (
     "shopify_upsert_orders",
     "shopify_upsert_line_items",
     "shopify_prune_line_items",
@@ -25,6 +32,9 @@ _STEPS = (
     "shopify_prune_shipping_lines",
     "shopify_upsert_transactions",
     "shopify_prune_transactions",
+)
+# The refund side also needs the refund details and agreements (fetched at the API's rate).
+REFUND_STEPS = (
     "shopify_upsert_refunds",
     "shopify_refund_duties",
     "shopify_prune_refunds",
@@ -38,6 +48,7 @@ _STEPS = (
     "shopify_upsert_order_returns",
     "shopify_prune_order_returns",
 )
+STEPS = ORDER_STEPS + REFUND_STEPS
 _WITH_TZ = {
     "shopify_upsert_orders",
     "shopify_upsert_refunds",
@@ -56,6 +67,7 @@ class TransformResult:
 
     rows: dict[str, int] = field(default_factory=dict)
     dates: set[date] = field(default_factory=set)
+    before: set[date] = field(default_factory=set)  # the days of `dates` read before any write
     orphans: int = 0  # child lines whose parent order is missing from the job (not loaded)
 
     @property
@@ -100,28 +112,42 @@ async def shop_timezone(conn: asyncpg.Connection, shop_id: str) -> str:
     return str(tz)
 
 
-async def transform(conn: asyncpg.Connection, *, job_id: int, shop_id: str) -> TransformResult:
-    """Upsert the job's orders, customers and their children; return the touched days
-    (each order's processing day and refund days, before and after the change)."""
+async def touched_dates(conn: asyncpg.Connection, *, job_id: int, shop_id: str) -> set[date]:
+    """The days the warehouse attributes to the job's staged orders right now."""
+    return _days(await conn.fetch(queries()["shopify_touched_dates"], job_id, shop_id))
+
+
+async def transform(
+    conn: asyncpg.Connection,
+    *,
+    job_id: int,
+    shop_id: str,
+    steps: tuple[str, ...] = STEPS,
+    customers: bool = True,
+) -> TransformResult:
+    """Upsert the job's orders, customers and their children (`steps`, in this order; the
+    default is all of them); return the touched days (each order's processing day, refund,
+    edit and return days, before and after the change)."""
     q = queries()
     tz = await shop_timezone(conn, shop_id)
     async with conn.transaction():  # a savepoint inside the caller's transaction
         default = str(await conn.fetchval(q["shopify_get_nestloop"]))
         await _hash_joins(conn, True, default)
-        before = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
+        before = await touched_dates(conn, job_id=job_id, shop_id=shop_id)
         rows: dict[str, int] = {}
-        for step in _STEPS:
+        for step in steps:
             await _hash_joins(conn, "_prune_" not in step, default)
             args = (job_id, shop_id, tz) if step in _WITH_TZ else (job_id, shop_id)
             rows[step] = _count(await conn.execute(q[step], *args))
         await _hash_joins(conn, True, default)
-        rows["shopify_upsert_customers"] = _count(
-            await conn.execute(q["shopify_upsert_customers"], job_id, shop_id)
-        )
-        after = _days(await conn.fetch(q["shopify_touched_dates"], job_id, shop_id))
+        if customers:
+            rows["shopify_upsert_customers"] = _count(
+                await conn.execute(q["shopify_upsert_customers"], job_id, shop_id)
+            )
+        after = await touched_dates(conn, job_id=job_id, shop_id=shop_id)
         orphans = int(await conn.fetchval(q["shopify_count_orphans"], job_id, shop_id))
         await _hash_joins(conn, False, default)
-    return TransformResult(rows=rows, dates=before | after, orphans=orphans)
+    return TransformResult(rows=rows, dates=before | after, before=before, orphans=orphans)
 
 
 def _order_id(value: str) -> int:

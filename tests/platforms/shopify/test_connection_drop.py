@@ -138,6 +138,21 @@ async def test_connections_killed_mid_transform_lose_no_line(
     await _check_job(pool, running, job)
 
 
+async def test_a_backfill_killed_after_its_order_side_committed_retries_to_the_oracle(
+    db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
+) -> None:
+    """A backfill commits its order side while refund details are fetched (connector.py
+    `_order_pass`); the session dies in the last transaction (the refund side), after the first
+    committed (here: in its rollup). The retry ends equal to the oracle."""
+    job, killed = await _backfill_while_killing(
+        db_dsn, pool, running, "%reporting.shopify_daily_kpis(%", times=1
+    )
+    assert len(killed) == 1, "the test never caught the last transaction in flight"
+    assert job["attempts"] >= 2
+    assert "order_pass" in job["progress"]
+    await _check_job(pool, running, job)
+
+
 async def test_connections_killed_between_statements_lose_no_line(
     db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox
 ) -> None:

@@ -69,7 +69,16 @@ def admin() -> GraphQLSchema:
 
 
 @pytest.mark.parametrize(
-    "name", ["orders_page", "refund_children", "refund_details", "bulk_orders", "orders_page.raw"]
+    "name",
+    [
+        "orders_page",
+        "refund_children",
+        "refund_details",
+        "bulk_orders",
+        "orders_page.raw",
+        "order_agreements",
+        "order_agreement_rest",
+    ],
 )
 def test_documents_validate_against_the_admin_schema(admin: GraphQLSchema, name: str) -> None:
     if name == "bulk_orders":

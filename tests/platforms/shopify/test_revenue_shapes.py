@@ -15,7 +15,7 @@ import pytest
 from sandbox import server
 from sandbox.server import RunningSandbox
 from sandbox.shopify import generate, oracle, shapes
-from sandbox.world import World, make_shop
+from sandbox.world import ShopProfile, World, make_shop
 from tests.platforms.shopify.connector_support import connect_shop, engine, wait_for
 from tests.platforms.shopify.revenue_check import revenue_mismatches
 
@@ -100,3 +100,74 @@ def _occurs(world: World, shape: str) -> bool:
         }[shape]:
             return True
     return False
+
+
+async def _backfill(db_dsn: str, pool: asyncpg.Pool, running: RunningSandbox) -> ShopProfile:
+    """Backfill the world's one shop through the engine; its revenue must equal the oracle."""
+    (shop,) = running.world.shops.values()
+    async with pool.acquire() as conn:
+        job = await connect_shop(conn, shop)
+    async with engine(db_dsn, running):
+        rows = await wait_for(pool, [job], ("SUCCEEDED", "FAILED"))
+    assert rows[0]["status"] == "SUCCEEDED", rows[0]["error"]
+    async with pool.acquire() as conn:
+        assert await revenue_mismatches(conn, running.world, shop) == []
+    return shop
+
+
+async def test_a_big_edit_is_paged_whole_and_equals_the_oracle(
+    db_dsn: str, pool: asyncpg.Pool
+) -> None:
+    """An edit adding more lines than one page of `OrderEditAgreement.sales` holds (a wholesale
+    re-order, shapes.BIG_EDIT_LINES): its sales are paged (agreements.py), not refused."""
+    shop = make_shop("big-edit-3", "Big edit", "USD", "America/New_York",
+                     history_days=40, orders_per_day=8, index=41)  # fmt: skip
+    shop = shapes.with_shapes(shop, frozenset({"edits"}))
+    running = server.start(World(shops={shop.shop_id: shop}), platforms=["shopify"])
+    try:
+        big = [
+            a
+            for o in generate.iter_orders(running.world, shop)
+            for a in o.agreements
+            if len(a.sales) > 5
+        ]
+        assert big, "the world has no big edit"
+        await _backfill(db_dsn, pool, running)
+        async with pool.acquire() as conn:
+            stored = await conn.fetchval(
+                "SELECT count(*) FROM core_warehouse.order_sales WHERE shop_id = $1"
+                " AND agreement_id = $2",
+                shop.shop_id,
+                big[0].id,
+            )
+        assert stored == len(big[0].sales)
+    finally:
+        running.stop()
+
+
+async def test_refunded_additional_fees_leave_on_the_refunds_day(
+    db_dsn: str, pool: asyncpg.Pool
+) -> None:
+    """Rule 13: a full refund gives the order's import fee (and its tax) back; the product reads
+    it from the RefundAgreement's AdditionalFeeSale and books it on the refund's day, ignoring
+    the agreement's ProductSales (the refund lines already count)."""
+    shop = make_shop("fee-refunds-8", "Fee refunds", "USD", "America/New_York",
+                     history_days=40, orders_per_day=8, index=42)  # fmt: skip
+    shop = shapes.with_shapes(shop, frozenset({"fee_refunds", "duty_taxes"}))
+    running = server.start(World(shops={shop.shop_id: shop}), platforms=["shopify"])
+    try:
+        refunded = [
+            r for o in generate.iter_orders(running.world, shop) for r in o.refunds if r.fees
+        ]
+        assert refunded, "the world has no refunded fee"
+        assert any(r.fee_tax for r in refunded)
+        await _backfill(db_dsn, pool, running)
+        async with pool.acquire() as conn:
+            kinds = await conn.fetch(
+                "SELECT DISTINCT agreement_type, line_type FROM core_warehouse.order_sales"
+                " WHERE shop_id = $1 AND agreement_type = 'RefundAgreement'",
+                shop.shop_id,
+            )
+        assert [tuple(k) for k in kinds] == [("RefundAgreement", "ADDITIONAL_FEE")]
+    finally:
+        running.stop()

@@ -15,7 +15,14 @@ import pytest
 from storeline.core.rls import as_user
 from storeline.platforms.shopify.load import copy_lines
 from storeline.platforms.shopify.rollup import refresh_rollups
-from storeline.platforms.shopify.transform import apply_deletions, prune_unseen, transform
+from storeline.platforms.shopify.transform import (
+    ORDER_STEPS,
+    REFUND_STEPS,
+    apply_deletions,
+    prune_unseen,
+    touched_dates,
+    transform,
+)
 from tests.platforms.shopify.warehouse_support import load_job
 
 SHOP = "kiri.myshopify.com"  # Pacific/Kiritimati: UTC+14, so UTC dates shift by a day
@@ -233,6 +240,46 @@ async def test_edit_refund_and_cancellation_replace_children_and_move_days(
     assert D2 not in await figures(db)
     assert await db.fetchval("SELECT count(*) FROM core_warehouse.refund_line_items "
                              "WHERE refund_id = 100") == 0  # fmt: skip
+
+
+async def test_a_backfill_in_two_parts_equals_one_pass_and_a_retry_needs_the_first_days(
+    db: asyncpg.Connection,
+) -> None:
+    """The connector's backfill: the order side commits while refund details are fetched, the
+    refund side (then the rollup) commits last. A retry after the first part committed no
+    longer sees the day its orders left, so the connector carries the first part's `before`
+    days (connector.py `_order_pass`); the result equals one pass."""
+    await load_job(db, job_id=1, shop_id=SHOP, lines=dump(job1()))  # orders 1, 2 on D1
+    later = at(D3, 20)
+    job2 = [  # a rebuild: both orders moved to D2 (processedAt), refunded on D2 and D3
+        order(1, D2, updated=later, refunds=[header(100, D2)]),
+        line(11, 1, "20.00", 2, discount="4.00", tax="3.60"),
+        order(2, D2, updated=later, refunds=[header(200, D3)]),
+        line(21, 2, "100.00", 1, discount="10.00", tax="9.00"),
+        *refund_lines(100, 1, D2, line_n=11, subtotal="18.00", tax="1.80"),
+        *refund_lines(200, 2, D3, line_n=21, subtotal="90.00", tax="9.00"),
+    ]
+    async with db.transaction():
+        await copy_lines(db, job_id=2, shop_id=SHOP, lines=_aiter(dump(job2)))
+    first = await transform(db, job_id=2, shop_id=SHOP, steps=ORDER_STEPS)  # commits
+    assert first.before == {D1}
+    assert await db.fetchval("SELECT count(*) FROM core_warehouse.refunds") == 0
+    # A crash here. The retry runs both parts; neither sees D1 any more.
+    again = await transform(db, job_id=2, shop_id=SHOP, steps=ORDER_STEPS)
+    last = await transform(db, job_id=2, shop_id=SHOP, steps=REFUND_STEPS, customers=False)
+    assert again.dates | last.dates == {D2, D3}
+    assert await touched_dates(db, job_id=2, shop_id=SHOP) == {D2, D3}
+    await refresh_rollups(db, shop_id=SHOP, dates=again.dates | last.dates)
+    assert (await figures(db))[D1][0] == 2  # stale: D1 still shows the orders that left
+    await refresh_rollups(db, shop_id=SHOP, dates=first.before | last.dates)
+    two_parts, rows = await figures(db), await counts(db)
+    assert set(two_parts) == {D2, D3}
+    assert two_parts[D2][:5] == (2, D("140.00"), D("14.00"), D("18.00"), D("108.00"))
+    # One pass over the same job changes nothing.
+    whole = await transform(db, job_id=2, shop_id=SHOP)
+    await refresh_rollups(db, shop_id=SHOP, dates=whole.dates | {D1})
+    assert await figures(db) == two_parts
+    assert await counts(db) == rows
 
 
 async def test_an_older_version_never_overwrites_a_newer_one(db: asyncpg.Connection) -> None:

@@ -16,8 +16,9 @@ LIMIT $3
 
 -- name: shopify_connector_agreement_orders
 -- Keyset page ($2 = last gid of the previous page, '' first) of this job's staged orders that
--- were edited or have returns (Order.edited, Order.returnStatus): their agreements, sales and
--- returns are fetched separately (agreements.py, order_agreements.graphql).
+-- were edited or have returns (Order.edited, Order.returnStatus) or gave additional fees back
+-- (current below original: rule 13): their agreements, sales and returns are fetched
+-- separately (agreements.py, order_agreements.graphql).
 SELECT DISTINCT gid
 FROM staging_ingest.shopify_bulk_rows
 WHERE sync_job_id = $1
@@ -25,6 +26,8 @@ WHERE sync_job_id = $1
   AND gid > $2
   AND payload ? 'createdAt'
   AND (payload ->> 'edited' = 'true'
-       OR coalesce(payload ->> 'returnStatus', 'NO_RETURN') <> 'NO_RETURN')
+       OR coalesce(payload ->> 'returnStatus', 'NO_RETURN') <> 'NO_RETURN'
+       OR (payload -> 'currentTotalAdditionalFeesSet' -> 'shopMoney' ->> 'amount')::numeric
+          < (payload -> 'originalTotalAdditionalFeesSet' -> 'shopMoney' ->> 'amount')::numeric)
 ORDER BY gid
 LIMIT $3
