@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_files("platforms/shopify/sql/reporting/70_shopify_refunded_fees.sql")
+    apply_files("platforms/shopify/sql/reporting/75_shopify_refunded_fees.sql")
 
 
 def downgrade() -> None:

@@ -2,13 +2,13 @@
 campaign rollup) created after it.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 """
 
 from storeline.core.migrate import apply_files
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
