@@ -76,8 +76,14 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {cuts[49]:7.1f}  p95 {cuts[94]:7.1f}  p99 {cuts[98]:7.1f} ms"
 
 
-async def measure(call: Callable[[], Awaitable[Any]], total: int, concurrency: int) -> list[float]:
-    """Latency of `total` calls issued by `concurrency` workers, in ms."""
+THROUGHPUT: dict[str, float] = {}
+
+
+async def measure(
+    call: Callable[[], Awaitable[Any]], total: int, concurrency: int, label: str = ""
+) -> list[float]:
+    """Latency of `total` calls issued by `concurrency` workers, in ms; the calls per second
+    this sustained go to THROUGHPUT[label]."""
     latencies: list[float] = []
     remaining = iter(range(total))
 
@@ -87,8 +93,18 @@ async def measure(call: Callable[[], Awaitable[Any]], total: int, concurrency: i
             await call()
             latencies.append((time.perf_counter() - started) * 1000)
 
+    started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    THROUGHPUT[label] = total / (time.perf_counter() - started)
     return latencies
+
+
+def queueing(label: str, concurrency: int, service_ms: float) -> str:
+    """Throughput, and the latency floor queueing alone sets (Little's law): `concurrency`
+    requests share the CPUs, so each waits about concurrency x service time / CPUs, where the
+    service time is the mean at concurrency 1 (the machine is shared: fewer CPUs may be free)."""
+    floor = max(service_ms, concurrency * service_ms / (os.cpu_count() or 1))
+    return f"   {THROUGHPUT[label]:6.1f} req/s  queueing floor {floor:7.1f} ms"
 
 
 async def seed(dsn: str, shops: int, days: int, per_day: int) -> None:
@@ -164,9 +180,14 @@ async def bench_sql(dsn: str, shop_ids: list[str], first: date, last: date) -> N
         b["orders"], b["total_sales"], b["ad_spend"], b["sessions"])  # fmt: skip
     print(f"\nKPI statement under RLS, {RANGE_DAYS} days (rollup and facts agree: {same})")
     for label, ids, total in (("one shop", one, 200), ("all shops", shop_ids, 24)):
+        service = 0.0
         for c in CONCURRENCY:
-            rollup = await measure(statement(rollup_sql, ids), total, c)
-            print(f"  {label:<9} c={c:<2} rollup {percentiles(rollup)}", flush=True)
+            rollup = await measure(statement(rollup_sql, ids), total, c, "sql")
+            service = service or statistics.mean(rollup)
+            print(
+                f"  {label:<9} c={c:<2} rollup {percentiles(rollup)}{queueing('sql', c, service)}",
+                flush=True,
+            )
             if len(ids) > 1 and c > FACTS_ALL_SHOPS_MAX_CONCURRENCY:
                 # Seconds per statement: 32 at once would hold the shared machine for minutes.
                 print(f"  {'':<9} {'':<4} facts  skipped (too slow at this concurrency)")
@@ -205,8 +226,14 @@ async def bench_http(url: str, shop_ids: list[str], first: date, last: date) -> 
         await all_shops()  # warm: connections, plans
         print(f"\nHTTP (storeline api, its own process), {RANGE_DAYS} days")
         for label, call, total in (("one shop", one_shop, 200), ("all shops", all_shops, 24)):
+            service = 0.0
             for c in CONCURRENCY:
-                print(f"  {label:<9} c={c:<2} {percentiles(await measure(call, total, c))}")
+                samples = await measure(call, total, c, "http")
+                service = service or statistics.mean(samples)
+                print(
+                    f"  {label:<9} c={c:<2} {percentiles(samples)}{queueing('http', c, service)}",
+                    flush=True,
+                )
 
 
 async def main(shops: int, days: int, per_day: int) -> None:

@@ -21,8 +21,41 @@ ORDER BY s.name, s.id
 -- roas and open_by_stage are jsonb objects whose values are decimal strings (exact; orjson would
 -- turn JSON numbers into floats).
 WITH ranges AS (
-    SELECT r.shop_id, r.day_from, r.day_to
+    -- month_from .. month_end (exclusive): the whole calendar months inside the range, read
+    -- from the month totals (platforms' *_monthly rollups); the days around them, or the whole
+    -- range when it holds no whole month, are read day by day (day_spans).
+    SELECT r.shop_id, r.day_from, r.day_to, b.month_from,
+           greatest(b.month_from, b.month_end) AS month_end
     FROM unnest($1::text[], $2::date[], $3::date[]) AS r(shop_id, day_from, day_to)
+    CROSS JOIN LATERAL (
+        SELECT (date_trunc('month', r.day_from - 1) + interval '1 month')::date AS month_from,
+               date_trunc('month', r.day_to + 1)::date AS month_end
+    ) AS b
+),
+day_spans AS (
+    SELECT r.shop_id, s.span_from, s.span_to
+    FROM ranges AS r
+    CROSS JOIN LATERAL (VALUES
+        (r.day_from, CASE WHEN r.month_from < r.month_end THEN r.month_from - 1 ELSE r.day_to END),
+        (CASE WHEN r.month_from < r.month_end THEN r.month_end ELSE r.day_to + 1 END, r.day_to)
+    ) AS s(span_from, span_to)
+    WHERE s.span_from <= s.span_to
+),
+revenue_parts AS (
+    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional):
+    -- reporting.daily_figures per day, reporting.monthly_figure_parts per whole month.
+    SELECT d.shop_id, k.orders, k.gross_sales, k.discounts, k.returns, k.net_sales, k.shipping,
+           k.taxes, k.duties, k.additional_fees, k.return_fees, k.total_sales,
+           k.provisional::integer AS provisional_days
+    FROM day_spans AS d
+    JOIN reporting.daily_figures AS k
+        ON k.shop_id = d.shop_id AND k.day BETWEEN d.span_from AND d.span_to
+    UNION ALL
+    SELECT r.shop_id, m.orders, m.gross_sales, m.discounts, m.returns, m.net_sales, m.shipping,
+           m.taxes, m.duties, m.additional_fees, m.return_fees, m.total_sales, m.provisional_days
+    FROM ranges AS r
+    JOIN reporting.monthly_figure_parts AS m
+        ON m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
 ),
 revenue AS (
     SELECT r.shop_id,
@@ -37,11 +70,9 @@ revenue AS (
            coalesce(sum(k.additional_fees), 0) AS additional_fees,
            coalesce(sum(k.return_fees), 0) AS return_fees,
            coalesce(sum(k.total_sales), 0) AS total_sales,
-           count(k.day) FILTER (WHERE k.provisional)::integer AS provisional_days
+           coalesce(sum(k.provisional_days), 0)::integer AS provisional_days
     FROM ranges AS r
-    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional).
-    LEFT JOIN reporting.daily_figures AS k
-        ON k.shop_id = r.shop_id AND k.day BETWEEN r.day_from AND r.day_to
+    LEFT JOIN revenue_parts AS k ON k.shop_id = r.shop_id
     GROUP BY r.shop_id
 ),
 report AS (
@@ -61,12 +92,23 @@ report AS (
 ),
 marketing_platforms AS (
     -- Spend and purchase value per platform over the range, in the shop's currency only: an ad
-    -- account in another currency is never summed into MER (reporting.marketing_daily flags it).
-    SELECT r.shop_id, m.platform, sum(m.spend) AS spend, sum(m.purchase_value) AS value
-    FROM ranges AS r
-    JOIN reporting.marketing_daily AS m
-        ON m.shop_id = r.shop_id AND m.day BETWEEN r.day_from AND r.day_to AND m.in_shop_currency
-    GROUP BY r.shop_id, m.platform
+    -- account in another currency is never summed into MER (reporting.marketing_daily and
+    -- reporting.marketing_monthly flag it).
+    SELECT x.shop_id, x.platform, sum(x.spend) AS spend, sum(x.purchase_value) AS value
+    FROM (
+        SELECT d.shop_id, m.platform, m.spend, m.purchase_value
+        FROM day_spans AS d
+        JOIN reporting.marketing_daily AS m
+            ON m.shop_id = d.shop_id AND m.day BETWEEN d.span_from AND d.span_to
+           AND m.in_shop_currency
+        UNION ALL
+        SELECT r.shop_id, m.platform, m.spend, m.purchase_value
+        FROM ranges AS r
+        JOIN reporting.marketing_monthly AS m
+            ON m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+           AND m.in_shop_currency
+    ) AS x
+    GROUP BY x.shop_id, x.platform
 ),
 marketing AS (
     -- Σ spend over every platform; ROAS per platform = its purchase value / its spend.
@@ -86,6 +128,8 @@ traffic AS (
     -- NULL; `avg_daily_users` is the mean of the days' own counts. New users add up across days
     -- (a user is new once). Ratios come from summed parts; revenue per session only from
     -- revenue in the shop's currency.
+    -- Whole months come from reporting.web_traffic_monthly, whose `users` sums `days` days' own
+    -- counts.
     SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
            coalesce(
                CASE WHEN r.day_from = r.day_to THEN max(t.users) END,
@@ -95,7 +139,7 @@ traffic AS (
                 ORDER BY u.updated_at DESC
                 LIMIT 1)
            ) AS users,
-           round(avg(t.users), 2) AS avg_daily_users,
+           round(sum(t.users) / nullif(sum(t.days), 0), 2) AS avg_daily_users,
            sum(t.new_users)::bigint AS new_users,
            round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
                AS engagement_rate,
@@ -105,8 +149,19 @@ traffic AS (
                AS revenue_per_session,
            bool_and(t.timezone_matches_shop) AS traffic_timezone_matches_shop
     FROM ranges AS r
-    LEFT JOIN reporting.web_traffic_daily AS t
-        ON t.shop_id = r.shop_id AND t.day BETWEEN r.day_from AND r.day_to
+    LEFT JOIN (
+        SELECT d.shop_id, 1 AS days, w.sessions, w.users, w.new_users, w.engaged_sessions,
+               w.transactions, w.purchase_revenue, w.in_shop_currency, w.timezone_matches_shop
+        FROM day_spans AS d
+        JOIN reporting.web_traffic_daily AS w
+            ON w.shop_id = d.shop_id AND w.day BETWEEN d.span_from AND d.span_to
+        UNION ALL
+        SELECT m.shop_id, m.days, m.sessions, m.users, m.new_users, m.engaged_sessions,
+               m.transactions, m.purchase_revenue, m.in_shop_currency, m.timezone_matches_shop
+        FROM ranges AS q
+        JOIN reporting.web_traffic_monthly AS m
+            ON m.shop_id = q.shop_id AND m.month >= q.month_from AND m.month < q.month_end
+    ) AS t ON t.shop_id = r.shop_id
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
