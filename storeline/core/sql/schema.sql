@@ -801,9 +801,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.marketing_monthly_totals', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.marketing_monthly_totals', touched);
     EXECUTE format(
-        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.marketing_monthly_totals
@@ -1084,9 +1086,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.shop_monthly_kpis', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.shop_monthly_kpis', touched);
     EXECUTE format(
-        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.shop_monthly_kpis
@@ -1399,9 +1403,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.web_traffic_monthly_totals', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.web_traffic_monthly_totals', touched);
     EXECUTE format(
-        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.web_traffic_monthly_totals
@@ -2427,26 +2433,6 @@ CREATE TABLE reporting.marketing_monthly_totals (
 
 
 --
--- Name: marketing_monthly; Type: VIEW; Schema: reporting; Owner: -
---
-
-CREATE VIEW reporting.marketing_monthly WITH (security_invoker='true') AS
- SELECT m.shop_id,
-    m.platform,
-    m.month,
-    m.currency,
-    (m.currency = (s.currency)::text) AS in_shop_currency,
-    m.days,
-    m.spend,
-    m.impressions,
-    m.clicks,
-    m.purchases,
-    m.purchase_value
-   FROM (reporting.marketing_monthly_totals m
-     JOIN app_dashboard.shops s ON ((s.id = m.shop_id)));
-
-
---
 -- Name: shop_monthly_kpis; Type: TABLE; Schema: reporting; Owner: -
 --
 
@@ -2762,29 +2748,6 @@ CREATE TABLE reporting.web_traffic_monthly_totals (
     transactions bigint NOT NULL,
     purchase_revenue numeric NOT NULL
 );
-
-
---
--- Name: web_traffic_monthly; Type: VIEW; Schema: reporting; Owner: -
---
-
-CREATE VIEW reporting.web_traffic_monthly WITH (security_invoker='true') AS
- SELECT t.shop_id,
-    t.property_id,
-    t.month,
-    t.property_timezone,
-    (NOT (t.property_timezone IS DISTINCT FROM s.timezone)) AS timezone_matches_shop,
-    t.currency,
-    (NOT (t.currency IS DISTINCT FROM (s.currency)::text)) AS in_shop_currency,
-    t.days,
-    t.sessions,
-    t.users,
-    t.new_users,
-    t.engaged_sessions,
-    t.transactions,
-    t.purchase_revenue
-   FROM (reporting.web_traffic_monthly_totals t
-     JOIN app_dashboard.shops s ON ((s.id = t.shop_id)));
 
 
 --
@@ -5368,13 +5331,6 @@ GRANT SELECT ON TABLE reporting.marketing_monthly_totals TO authenticated;
 
 
 --
--- Name: TABLE marketing_monthly; Type: ACL; Schema: reporting; Owner: -
---
-
-GRANT SELECT ON TABLE reporting.marketing_monthly TO authenticated;
-
-
---
 -- Name: TABLE shop_monthly_kpis; Type: ACL; Schema: reporting; Owner: -
 --
 
@@ -5435,13 +5391,6 @@ GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.web_traffic_monthly_totals TO authenticated;
-
-
---
--- Name: TABLE web_traffic_monthly; Type: ACL; Schema: reporting; Owner: -
---
-
-GRANT SELECT ON TABLE reporting.web_traffic_monthly TO authenticated;
 
 
 --

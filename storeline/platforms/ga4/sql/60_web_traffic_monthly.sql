@@ -45,9 +45,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.web_traffic_monthly_totals', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.web_traffic_monthly_totals', touched);
     EXECUTE format(
-        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.web_traffic_monthly_totals
@@ -84,15 +86,3 @@ SELECT t.shop_id, t.property_id, date_trunc('month', t.day)::date, t.property_ti
        sum(t.engaged_sessions), sum(t.transactions), sum(t.purchase_revenue)
 FROM core_warehouse.fact_web_traffic_day_totals AS t
 GROUP BY 1, 2, 3, 4, 5;
-
--- As reporting.web_traffic_daily (20_warehouse.sql) flags days: whether the property's timezone
--- and currency are the shop's.
-CREATE VIEW reporting.web_traffic_monthly WITH (security_invoker = true) AS
-SELECT t.shop_id, t.property_id, t.month, t.property_timezone,
-       t.property_timezone IS NOT DISTINCT FROM s.timezone AS timezone_matches_shop,
-       t.currency, t.currency IS NOT DISTINCT FROM s.currency::text AS in_shop_currency,
-       t.days, t.sessions, t.users, t.new_users, t.engaged_sessions, t.transactions,
-       t.purchase_revenue
-FROM reporting.web_traffic_monthly_totals AS t
-JOIN app_dashboard.shops AS s ON s.id = t.shop_id;
-GRANT SELECT ON reporting.web_traffic_monthly TO authenticated;

@@ -40,9 +40,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.marketing_monthly_totals', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.marketing_monthly_totals', touched);
     EXECUTE format(
-        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.marketing_monthly_totals
@@ -77,13 +79,3 @@ SELECT f.shop_id, f.platform, date_trunc('month', f.day)::date, f.currency, coun
        sum(f.spend), sum(f.impressions), sum(f.clicks), sum(f.purchases), sum(f.purchase_value)
 FROM core_warehouse.fact_marketing_daily AS f
 GROUP BY 1, 2, 3, 4;
-
--- As reporting.marketing_daily (20_warehouse.sql) shows days: an account in another currency
--- is flagged, never summed into the shop's figures.
-CREATE VIEW reporting.marketing_monthly WITH (security_invoker = true) AS
-SELECT m.shop_id, m.platform, m.month, m.currency,
-       m.currency = s.currency::text AS in_shop_currency,
-       m.days, m.spend, m.impressions, m.clicks, m.purchases, m.purchase_value
-FROM reporting.marketing_monthly_totals AS m
-JOIN app_dashboard.shops AS s ON s.id = m.shop_id;
-GRANT SELECT ON reporting.marketing_monthly TO authenticated;

@@ -22,40 +22,24 @@ ORDER BY s.name, s.id
 -- turn JSON numbers into floats).
 WITH ranges AS (
     -- month_from .. month_end (exclusive): the whole calendar months inside the range, read
-    -- from the month totals (platforms' *_monthly rollups); the days around them, or the whole
-    -- range when it holds no whole month, are read day by day (day_spans).
-    SELECT r.shop_id, r.day_from, r.day_to, b.month_from,
-           greatest(b.month_from, b.month_end) AS month_end
+    -- from the month totals (the platforms' monthly rollups); the days around them,
+    -- day_from .. head_to and tail_from .. day_to, day by day. A range without a whole month is
+    -- all head. Sources read them through LATERAL subqueries, so each shop's bounds reach the
+    -- (shop_id, day) and (shop_id, month) indexes. The shop's currency and timezone are read
+    -- once here: marketing and traffic read their tables directly and apply
+    -- reporting.marketing_daily's and reporting.web_traffic_daily's flags with them, rather than
+    -- through those views, which join the shop again for every row.
+    SELECT r.shop_id, r.day_from, r.day_to, m.month_from, m.month_end,
+           CASE WHEN m.whole THEN m.month_from - 1 ELSE r.day_to END AS head_to,
+           CASE WHEN m.whole THEN m.month_end ELSE r.day_to + 1 END AS tail_from,
+           s.currency::text AS shop_currency, s.timezone AS shop_timezone
     FROM unnest($1::text[], $2::date[], $3::date[]) AS r(shop_id, day_from, day_to)
+    LEFT JOIN app_dashboard.shops AS s ON s.id = r.shop_id
     CROSS JOIN LATERAL (
-        SELECT (date_trunc('month', r.day_from - 1) + interval '1 month')::date AS month_from,
-               date_trunc('month', r.day_to + 1)::date AS month_end
-    ) AS b
-),
-day_spans AS (
-    SELECT r.shop_id, s.span_from, s.span_to
-    FROM ranges AS r
-    CROSS JOIN LATERAL (VALUES
-        (r.day_from, CASE WHEN r.month_from < r.month_end THEN r.month_from - 1 ELSE r.day_to END),
-        (CASE WHEN r.month_from < r.month_end THEN r.month_end ELSE r.day_to + 1 END, r.day_to)
-    ) AS s(span_from, span_to)
-    WHERE s.span_from <= s.span_to
-),
-revenue_parts AS (
-    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional):
-    -- reporting.daily_figures per day, reporting.monthly_figure_parts per whole month.
-    SELECT d.shop_id, k.orders, k.gross_sales, k.discounts, k.returns, k.net_sales, k.shipping,
-           k.taxes, k.duties, k.additional_fees, k.return_fees, k.total_sales,
-           k.provisional::integer AS provisional_days
-    FROM day_spans AS d
-    JOIN reporting.daily_figures AS k
-        ON k.shop_id = d.shop_id AND k.day BETWEEN d.span_from AND d.span_to
-    UNION ALL
-    SELECT r.shop_id, m.orders, m.gross_sales, m.discounts, m.returns, m.net_sales, m.shipping,
-           m.taxes, m.duties, m.additional_fees, m.return_fees, m.total_sales, m.provisional_days
-    FROM ranges AS r
-    JOIN reporting.monthly_figure_parts AS m
-        ON m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+        SELECT b.month_from, b.month_end, b.month_from < b.month_end AS whole
+        FROM (SELECT (date_trunc('month', r.day_from - 1) + interval '1 month')::date,
+                     date_trunc('month', r.day_to + 1)::date) AS b(month_from, month_end)
+    ) AS m
 ),
 revenue AS (
     SELECT r.shop_id,
@@ -72,7 +56,27 @@ revenue AS (
            coalesce(sum(k.total_sales), 0) AS total_sales,
            coalesce(sum(k.provisional_days), 0)::integer AS provisional_days
     FROM ranges AS r
-    LEFT JOIN revenue_parts AS k ON k.shop_id = r.shop_id
+    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional):
+    -- reporting.daily_figures per day, reporting.monthly_figure_parts per whole month.
+    LEFT JOIN LATERAL (
+        SELECT d.orders, d.gross_sales, d.discounts, d.returns, d.net_sales, d.shipping,
+               d.taxes, d.duties, d.additional_fees, d.return_fees, d.total_sales,
+               d.provisional::integer AS provisional_days
+        FROM reporting.daily_figures AS d
+        WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.day_from AND r.head_to
+        UNION ALL
+        SELECT d.orders, d.gross_sales, d.discounts, d.returns, d.net_sales, d.shipping,
+               d.taxes, d.duties, d.additional_fees, d.return_fees, d.total_sales,
+               d.provisional::integer
+        FROM reporting.daily_figures AS d
+        WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.tail_from AND r.day_to
+        UNION ALL
+        SELECT m.orders, m.gross_sales, m.discounts, m.returns, m.net_sales, m.shipping,
+               m.taxes, m.duties, m.additional_fees, m.return_fees, m.total_sales,
+               m.provisional_days
+        FROM reporting.monthly_figure_parts AS m
+        WHERE m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+    ) AS k ON true
     GROUP BY r.shop_id
 ),
 report AS (
@@ -92,23 +96,28 @@ report AS (
 ),
 marketing_platforms AS (
     -- Spend and purchase value per platform over the range, in the shop's currency only: an ad
-    -- account in another currency is never summed into MER (reporting.marketing_daily and
-    -- reporting.marketing_monthly flag it).
-    SELECT x.shop_id, x.platform, sum(x.spend) AS spend, sum(x.purchase_value) AS value
-    FROM (
-        SELECT d.shop_id, m.platform, m.spend, m.purchase_value
-        FROM day_spans AS d
-        JOIN reporting.marketing_daily AS m
-            ON m.shop_id = d.shop_id AND m.day BETWEEN d.span_from AND d.span_to
-           AND m.in_shop_currency
+    -- account in another currency is never summed into MER (reporting.marketing_daily's
+    -- in_shop_currency). Days from core_warehouse.fact_marketing_daily, whole months from
+    -- reporting.marketing_monthly_totals.
+    SELECT r.shop_id, x.platform, sum(x.spend) AS spend, sum(x.purchase_value) AS value
+    FROM ranges AS r
+    CROSS JOIN LATERAL (
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM core_warehouse.fact_marketing_daily AS m
+        WHERE m.shop_id = r.shop_id AND m.day BETWEEN r.day_from AND r.head_to
+          AND m.currency = r.shop_currency
         UNION ALL
-        SELECT r.shop_id, m.platform, m.spend, m.purchase_value
-        FROM ranges AS r
-        JOIN reporting.marketing_monthly AS m
-            ON m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
-           AND m.in_shop_currency
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM core_warehouse.fact_marketing_daily AS m
+        WHERE m.shop_id = r.shop_id AND m.day BETWEEN r.tail_from AND r.day_to
+          AND m.currency = r.shop_currency
+        UNION ALL
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM reporting.marketing_monthly_totals AS m
+        WHERE m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+          AND m.currency = r.shop_currency
     ) AS x
-    GROUP BY x.shop_id, x.platform
+    GROUP BY r.shop_id, x.platform
 ),
 marketing AS (
     -- Σ spend over every platform; ROAS per platform = its purchase value / its spend.
@@ -128,8 +137,7 @@ traffic AS (
     -- NULL; `avg_daily_users` is the mean of the days' own counts. New users add up across days
     -- (a user is new once). Ratios come from summed parts; revenue per session only from
     -- revenue in the shop's currency.
-    -- Whole months come from reporting.web_traffic_monthly, whose `users` sums `days` days' own
-    -- counts.
+    -- A month total's `users` sums its `days` days' own counts.
     SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
            coalesce(
                CASE WHEN r.day_from = r.day_to THEN max(t.users) END,
@@ -149,19 +157,28 @@ traffic AS (
                AS revenue_per_session,
            bool_and(t.timezone_matches_shop) AS traffic_timezone_matches_shop
     FROM ranges AS r
-    LEFT JOIN (
-        SELECT d.shop_id, 1 AS days, w.sessions, w.users, w.new_users, w.engaged_sessions,
-               w.transactions, w.purchase_revenue, w.in_shop_currency, w.timezone_matches_shop
-        FROM day_spans AS d
-        JOIN reporting.web_traffic_daily AS w
-            ON w.shop_id = d.shop_id AND w.day BETWEEN d.span_from AND d.span_to
+    -- Days from core_warehouse.fact_web_traffic_day_totals, whole months from
+    -- reporting.web_traffic_monthly_totals; flags as reporting.web_traffic_daily sets them.
+    LEFT JOIN LATERAL (
+        SELECT 1 AS days, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue,
+               w.currency IS NOT DISTINCT FROM r.shop_currency AS in_shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone AS timezone_matches_shop
+        FROM core_warehouse.fact_web_traffic_day_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.day BETWEEN r.day_from AND r.head_to
         UNION ALL
-        SELECT m.shop_id, m.days, m.sessions, m.users, m.new_users, m.engaged_sessions,
-               m.transactions, m.purchase_revenue, m.in_shop_currency, m.timezone_matches_shop
-        FROM ranges AS q
-        JOIN reporting.web_traffic_monthly AS m
-            ON m.shop_id = q.shop_id AND m.month >= q.month_from AND m.month < q.month_end
-    ) AS t ON t.shop_id = r.shop_id
+        SELECT 1, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue, w.currency IS NOT DISTINCT FROM r.shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone
+        FROM core_warehouse.fact_web_traffic_day_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.day BETWEEN r.tail_from AND r.day_to
+        UNION ALL
+        SELECT w.days, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue, w.currency IS NOT DISTINCT FROM r.shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone
+        FROM reporting.web_traffic_monthly_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.month >= r.month_from AND w.month < r.month_end
+    ) AS t ON true
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (

@@ -49,9 +49,11 @@ BEGIN
     -- the recount sees every committed day of the shop, a concurrent writer's included.
     EXECUTE format(
         'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t', 'reporting.shop_monthly_kpis', touched);
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.shop_monthly_kpis', touched);
     EXECUTE format(
-        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
         touched);
     EXECUTE format($sql$
         INSERT INTO reporting.shop_monthly_kpis
