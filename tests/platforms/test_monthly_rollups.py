@@ -88,9 +88,7 @@ async def stale(conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...]]]
 
 
 async def kpis(conn: asyncpg.Connection, first: date, last: date) -> dict[str, object]:
-    row = await conn.fetchrow(
-        queries("reporting")["metrics_kpis"], [SHOP], [first], [last], 15
-    )
+    row = await conn.fetchrow(queries("reporting")["metrics_kpis"], [SHOP], [first], [last], 15)
     assert row is not None
     return dict(row)
 
@@ -152,7 +150,7 @@ async def test_month_totals_follow_refreshes_restamps_and_deletions(
     await conn.execute(
         "UPDATE core_warehouse.orders SET deleted_at = now() WHERE processed_date >= '2026-02-01'"
     )
-    await refresh_rollups(conn, shop_id=SHOP, dates=days + [date(2026, 3, 1), date(2026, 3, 2)])
+    await refresh_rollups(conn, shop_id=SHOP, dates=[*days, date(2026, 3, 1), date(2026, 3, 2)])
     assert await stale(conn) == {}
     assert await conn.fetchval("SELECT count(*) FROM reporting.shop_monthly_kpis") == 1
 
@@ -177,9 +175,9 @@ async def test_month_totals_follow_refreshes_restamps_and_deletions(
     for column in ("orders", "gross_sales", "discounts", "total_sales", "ad_spend", "sessions",
                    "new_users", "provisional_days"):  # fmt: skip
         assert whole[column] == sum(k[column] for k in one_day if k[column] is not None), column
-        assert partial[column] == sum(
-            k[column] for k in one_day[8:58] if k[column] is not None
-        ), column
+        assert partial[column] == sum(k[column] for k in one_day[8:58] if k[column] is not None), (
+            column
+        )
     assert whole["provisional_days"] == 9
     assert str(whole["total_sales"]) == str(
         await conn.fetchval(
