@@ -171,13 +171,17 @@ async def test_month_totals_follow_refreshes_restamps_and_deletions(
     assert await stale(conn) == {}
     one_day = [await kpis(conn, d, d) for d in days[:59]]
     whole = await kpis(conn, date(2026, 1, 1), date(2026, 2, 28))
-    partial = await kpis(conn, date(2026, 1, 9), date(2026, 2, 27))
+    # Days around a whole month (January 9-31, then February), and no whole month at all.
+    partial = await kpis(conn, date(2026, 1, 9), date(2026, 2, 28))
+    days_only = await kpis(conn, date(2026, 1, 9), date(2026, 2, 27))
     for column in ("orders", "gross_sales", "discounts", "total_sales", "ad_spend", "sessions",
                    "new_users", "provisional_days"):  # fmt: skip
         assert whole[column] == sum(k[column] for k in one_day if k[column] is not None), column
-        assert partial[column] == sum(k[column] for k in one_day[8:58] if k[column] is not None), (
-            column
-        )
+        for got, picked in ((partial, one_day[8:59]), (days_only, one_day[8:58])):
+            assert got[column] == sum(k[column] for k in picked if k[column] is not None), column
+    # The mean of the days' own user counts, from month totals and days alike.
+    users = [k["avg_daily_users"] for k in one_day[8:59] if k["avg_daily_users"] is not None]
+    assert partial["avg_daily_users"] == round(sum(users) / len(users), 2)
     assert whole["provisional_days"] == 9
     assert str(whole["total_sales"]) == str(
         await conn.fetchval(
