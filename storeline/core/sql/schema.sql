@@ -792,6 +792,51 @@ $$;
 
 
 --
+-- Name: marketing_monthly_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.marketing_monthly_refresh() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+DECLARE
+    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
+    -- function serves inserts, updates and deletes).
+    touched text := format(
+        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
+        CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
+            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
+            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
+        END);
+BEGIN
+    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
+    -- the recount sees every committed day of the shop, a concurrent writer's included.
+    EXECUTE format(
+        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.marketing_monthly_totals', touched);
+    EXECUTE format(
+        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        touched);
+    EXECUTE format($sql$
+        INSERT INTO reporting.marketing_monthly_totals
+            (shop_id, month, platform, currency, days, spend, impressions, clicks, purchases,
+             purchase_value)
+        SELECT t.shop_id, t.month, d.platform, d.currency, count(*), sum(d.spend),
+               sum(d.impressions), sum(d.clicks), sum(d.purchases), sum(d.purchase_value)
+        FROM (%s) AS t
+        JOIN core_warehouse.fact_marketing_daily AS d
+          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
+        GROUP BY t.shop_id, t.month, d.platform, d.currency
+    $sql$, touched);
+    RETURN NULL;
+END
+$_$;
+
+
+--
 -- Name: meta_action_sum(jsonb, text[]); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -1029,6 +1074,52 @@ CREATE FUNCTION storeline_private.shop_agency_id(p_shop_id text) RETURNS uuid
     AS $$
     SELECT s.agency_id FROM app_dashboard.shops AS s WHERE s.id = p_shop_id
 $$;
+
+
+--
+-- Name: shop_monthly_kpis_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.shop_monthly_kpis_refresh() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+DECLARE
+    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
+    -- function serves inserts, updates and deletes).
+    touched text := format(
+        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
+        CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
+            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
+            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
+        END);
+BEGIN
+    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
+    -- the recount sees every committed day of the shop, a concurrent writer's included.
+    EXECUTE format(
+        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.shop_monthly_kpis', touched);
+    EXECUTE format(
+        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        touched);
+    EXECUTE format($sql$
+        INSERT INTO reporting.shop_monthly_kpis
+            (shop_id, month, days, orders, gross_sales, discounts, returns, net_sales, shipping,
+             taxes, duties, additional_fees, return_fees, total_sales)
+        SELECT t.shop_id, t.month, count(*), sum(d.orders), sum(d.gross_sales),
+               sum(d.discounts), sum(d.returns), sum(d.net_sales), sum(d.shipping), sum(d.taxes),
+               sum(d.duties), sum(d.additional_fees), sum(d.return_fees), sum(d.total_sales)
+        FROM (%s) AS t
+        JOIN reporting.shop_daily_kpis AS d
+          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
+        GROUP BY t.shop_id, t.month
+    $sql$, touched);
+    RETURN NULL;
+END
+$_$;
 
 
 --
@@ -1300,6 +1391,52 @@ CREATE FUNCTION storeline_private.user_shop_ids() RETURNS SETOF text
     AS $$
     SELECT us.shop_id FROM app_dashboard.user_shops AS us WHERE us.user_id = (SELECT auth.uid())
 $$;
+
+
+--
+-- Name: web_traffic_monthly_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.web_traffic_monthly_refresh() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+DECLARE
+    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
+    -- function serves inserts, updates and deletes).
+    touched text := format(
+        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
+        CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
+            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
+            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
+        END);
+BEGIN
+    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
+    -- the recount sees every committed day of the shop, a concurrent writer's included.
+    EXECUTE format(
+        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
+        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+        'reporting.web_traffic_monthly_totals', touched);
+    EXECUTE format(
+        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t '
+        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        touched);
+    EXECUTE format($sql$
+        INSERT INTO reporting.web_traffic_monthly_totals
+            (shop_id, month, property_id, property_timezone, currency, days, sessions, users,
+             new_users, engaged_sessions, transactions, purchase_revenue)
+        SELECT t.shop_id, t.month, d.property_id, d.property_timezone, d.currency, count(*),
+               sum(d.sessions), sum(d.users), sum(d.new_users), sum(d.engaged_sessions),
+               sum(d.transactions), sum(d.purchase_revenue)
+        FROM (%s) AS t
+        JOIN core_warehouse.fact_web_traffic_day_totals AS d
+          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
+        GROUP BY t.shop_id, t.month, d.property_id, d.property_timezone, d.currency
+    $sql$, touched);
+    RETURN NULL;
+END
+$_$;
 
 
 SET default_tablespace = '';
@@ -2291,6 +2428,102 @@ CREATE VIEW reporting.marketing_daily WITH (security_invoker='true') AS
 
 
 --
+-- Name: marketing_monthly_totals; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.marketing_monthly_totals (
+    shop_id text NOT NULL,
+    platform text NOT NULL,
+    month date NOT NULL,
+    currency text NOT NULL,
+    days integer NOT NULL,
+    spend numeric NOT NULL,
+    impressions bigint NOT NULL,
+    clicks bigint NOT NULL,
+    purchases numeric NOT NULL,
+    purchase_value numeric NOT NULL
+);
+
+
+--
+-- Name: shop_monthly_kpis; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.shop_monthly_kpis (
+    shop_id text NOT NULL,
+    month date NOT NULL,
+    days integer NOT NULL,
+    orders bigint NOT NULL,
+    gross_sales numeric NOT NULL,
+    discounts numeric NOT NULL,
+    returns numeric NOT NULL,
+    net_sales numeric NOT NULL,
+    shipping numeric NOT NULL,
+    taxes numeric NOT NULL,
+    duties numeric NOT NULL,
+    additional_fees numeric NOT NULL,
+    return_fees numeric NOT NULL,
+    total_sales numeric NOT NULL
+);
+
+
+--
+-- Name: monthly_figure_parts; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.monthly_figure_parts WITH (security_invoker='true') AS
+ SELECT m.shop_id,
+    m.month,
+    m.orders,
+    m.gross_sales,
+    m.discounts,
+    m.returns,
+    m.net_sales,
+    m.shipping,
+    m.taxes,
+    m.duties,
+    m.additional_fees,
+    m.return_fees,
+    m.total_sales,
+    0 AS provisional_days
+   FROM reporting.shop_monthly_kpis m
+UNION ALL
+ SELECT k.shop_id,
+    (date_trunc('month'::text, (k.day)::timestamp with time zone))::date AS month,
+    (- k.orders) AS orders,
+    (- k.gross_sales) AS gross_sales,
+    (- k.discounts) AS discounts,
+    (- k.returns) AS returns,
+    (- k.net_sales) AS net_sales,
+    (- k.shipping) AS shipping,
+    (- k.taxes) AS taxes,
+    (- k.duties) AS duties,
+    (- k.additional_fees) AS additional_fees,
+    (- k.return_fees) AS return_fees,
+    (- k.total_sales) AS total_sales,
+    0 AS provisional_days
+   FROM (reporting.shop_daily_kpis k
+     JOIN reporting.daily_figures p ON (((p.shop_id = k.shop_id) AND (p.day = k.day) AND p.provisional)))
+UNION ALL
+ SELECT p.shop_id,
+    (date_trunc('month'::text, (p.day)::timestamp with time zone))::date AS month,
+    p.orders,
+    p.gross_sales,
+    p.discounts,
+    p.returns,
+    p.net_sales,
+    p.shipping,
+    p.taxes,
+    p.duties,
+    p.additional_fees,
+    p.return_fees,
+    p.total_sales,
+    1 AS provisional_days
+   FROM reporting.daily_figures p
+  WHERE p.provisional;
+
+
+--
 -- Name: pipeline_daily; Type: VIEW; Schema: reporting; Owner: -
 --
 
@@ -2508,6 +2741,26 @@ CREATE VIEW reporting.web_traffic_daily WITH (security_invoker='true') AS
     t.final
    FROM (core_warehouse.fact_web_traffic_day_totals t
      JOIN app_dashboard.shops s ON ((s.id = t.shop_id)));
+
+
+--
+-- Name: web_traffic_monthly_totals; Type: TABLE; Schema: reporting; Owner: -
+--
+
+CREATE TABLE reporting.web_traffic_monthly_totals (
+    shop_id text NOT NULL,
+    property_id text NOT NULL,
+    month date NOT NULL,
+    property_timezone text,
+    currency text,
+    days integer NOT NULL,
+    sessions bigint NOT NULL,
+    users bigint NOT NULL,
+    new_users bigint NOT NULL,
+    engaged_sessions bigint NOT NULL,
+    transactions bigint NOT NULL,
+    purchase_revenue numeric NOT NULL
+);
 
 
 --
@@ -2899,11 +3152,27 @@ ALTER TABLE ONLY reporting.campaign_daily
 
 
 --
+-- Name: marketing_monthly_totals marketing_monthly_totals_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.marketing_monthly_totals
+    ADD CONSTRAINT marketing_monthly_totals_pkey PRIMARY KEY (shop_id, month, platform, currency);
+
+
+--
 -- Name: shop_daily_kpis shop_daily_kpis_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
 --
 
 ALTER TABLE ONLY reporting.shop_daily_kpis
     ADD CONSTRAINT shop_daily_kpis_pkey PRIMARY KEY (shop_id, day);
+
+
+--
+-- Name: shop_monthly_kpis shop_monthly_kpis_pkey; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.shop_monthly_kpis
+    ADD CONSTRAINT shop_monthly_kpis_pkey PRIMARY KEY (shop_id, month);
 
 
 --
@@ -2928,6 +3197,14 @@ ALTER TABLE ONLY reporting.shopify_report_checks
 
 ALTER TABLE ONLY reporting.shopify_reported_daily
     ADD CONSTRAINT shopify_reported_daily_pkey PRIMARY KEY (shop_id, day);
+
+
+--
+-- Name: web_traffic_monthly_totals web_traffic_monthly_totals_shop_id_month_property_id_proper_key; Type: CONSTRAINT; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY reporting.web_traffic_monthly_totals
+    ADD CONSTRAINT web_traffic_monthly_totals_shop_id_month_property_id_proper_key UNIQUE NULLS NOT DISTINCT (shop_id, month, property_id, property_timezone, currency);
 
 
 --
@@ -3693,6 +3970,48 @@ CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.transact
 
 
 --
+-- Name: fact_marketing_daily monthly_on_delete; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+
+
+--
+-- Name: fact_web_traffic_day_totals monthly_on_delete; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+
+
+--
+-- Name: fact_marketing_daily monthly_on_insert; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_marketing_daily REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+
+
+--
+-- Name: fact_web_traffic_day_totals monthly_on_insert; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_web_traffic_day_totals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+
+
+--
+-- Name: fact_marketing_daily monthly_on_update; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+
+
+--
+-- Name: fact_web_traffic_day_totals monthly_on_update; Type: TRIGGER; Schema: core_warehouse; Owner: -
+--
+
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+
+
+--
 -- Name: campaign_daily mirror_deletes; Type: TRIGGER; Schema: reporting; Owner: -
 --
 
@@ -3732,6 +4051,27 @@ CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shop_daily_kp
 --
 
 CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shopify_reported_daily FOR EACH ROW EXECUTE FUNCTION storeline_private.stamp_mirror_version();
+
+
+--
+-- Name: shop_daily_kpis monthly_on_delete; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
+
+
+--
+-- Name: shop_daily_kpis monthly_on_insert; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON reporting.shop_daily_kpis REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
+
+
+--
+-- Name: shop_daily_kpis monthly_on_update; Type: TRIGGER; Schema: reporting; Owner: -
+--
+
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
 
 
 --
@@ -4219,6 +4559,12 @@ ALTER TABLE core_warehouse.transactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE reporting.campaign_daily ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: marketing_monthly_totals; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.marketing_monthly_totals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: shop_daily_kpis; Type: ROW SECURITY; Schema: reporting; Owner: -
 --
 
@@ -4232,10 +4578,24 @@ CREATE POLICY shop_members_read ON reporting.campaign_daily FOR SELECT TO authen
 
 
 --
+-- Name: marketing_monthly_totals shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.marketing_monthly_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
 -- Name: shop_daily_kpis shop_members_read; Type: POLICY; Schema: reporting; Owner: -
 --
 
 CREATE POLICY shop_members_read ON reporting.shop_daily_kpis FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: shop_monthly_kpis shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.shop_monthly_kpis FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
 
 
 --
@@ -4260,6 +4620,19 @@ CREATE POLICY shop_members_read ON reporting.shopify_reported_daily FOR SELECT T
 
 
 --
+-- Name: web_traffic_monthly_totals shop_members_read; Type: POLICY; Schema: reporting; Owner: -
+--
+
+CREATE POLICY shop_members_read ON reporting.web_traffic_monthly_totals FOR SELECT TO authenticated USING ((shop_id = ANY (ARRAY( SELECT storeline_private.user_shop_ids() AS user_shop_ids))));
+
+
+--
+-- Name: shop_monthly_kpis; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.shop_monthly_kpis ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: shopify_order_coverage; Type: ROW SECURITY; Schema: reporting; Owner: -
 --
 
@@ -4276,6 +4649,12 @@ ALTER TABLE reporting.shopify_report_checks ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE reporting.shopify_reported_daily ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: web_traffic_monthly_totals; Type: ROW SECURITY; Schema: reporting; Owner: -
+--
+
+ALTER TABLE reporting.web_traffic_monthly_totals ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA app_dashboard; Type: ACL; Schema: -; Owner: -
@@ -4500,6 +4879,13 @@ REVOKE ALL ON FUNCTION storeline_private.job_type_upgrades(p_current text, p_req
 
 
 --
+-- Name: FUNCTION marketing_monthly_refresh(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.marketing_monthly_refresh() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION meta_action_sum(entries jsonb, types text[]); Type: ACL; Schema: storeline_private; Owner: -
 --
 
@@ -4560,6 +4946,13 @@ REVOKE ALL ON FUNCTION storeline_private.register_proven_shop(p_user_id uuid, p_
 --
 
 REVOKE ALL ON FUNCTION storeline_private.shop_agency_id(p_shop_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_monthly_kpis_refresh(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.shop_monthly_kpis_refresh() FROM PUBLIC;
 
 
 --
@@ -4654,6 +5047,13 @@ GRANT ALL ON FUNCTION storeline_private.user_role() TO authenticated;
 
 REVOKE ALL ON FUNCTION storeline_private.user_shop_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION storeline_private.user_shop_ids() TO authenticated;
+
+
+--
+-- Name: FUNCTION web_traffic_monthly_refresh(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.web_traffic_monthly_refresh() FROM PUBLIC;
 
 
 --
@@ -4937,6 +5337,27 @@ GRANT SELECT ON TABLE reporting.marketing_daily TO authenticated;
 
 
 --
+-- Name: TABLE marketing_monthly_totals; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.marketing_monthly_totals TO authenticated;
+
+
+--
+-- Name: TABLE shop_monthly_kpis; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.shop_monthly_kpis TO authenticated;
+
+
+--
+-- Name: TABLE monthly_figure_parts; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.monthly_figure_parts TO authenticated;
+
+
+--
 -- Name: TABLE pipeline_daily; Type: ACL; Schema: reporting; Owner: -
 --
 
@@ -4976,6 +5397,13 @@ GRANT SELECT ON TABLE reporting.sync_status TO authenticated;
 --
 
 GRANT SELECT ON TABLE reporting.web_traffic_daily TO authenticated;
+
+
+--
+-- Name: TABLE web_traffic_monthly_totals; Type: ACL; Schema: reporting; Owner: -
+--
+
+GRANT SELECT ON TABLE reporting.web_traffic_monthly_totals TO authenticated;
 
 
 --

@@ -21,8 +21,25 @@ ORDER BY s.name, s.id
 -- roas and open_by_stage are jsonb objects whose values are decimal strings (exact; orjson would
 -- turn JSON numbers into floats).
 WITH ranges AS (
-    SELECT r.shop_id, r.day_from, r.day_to
+    -- month_from .. month_end (exclusive): the whole calendar months inside the range, read
+    -- from the month totals (the platforms' monthly rollups); the days around them,
+    -- day_from .. head_to and tail_from .. day_to, day by day. A range without a whole month is
+    -- all head. Sources read them through LATERAL subqueries, so each shop's bounds reach the
+    -- (shop_id, day) and (shop_id, month) indexes. The shop's currency and timezone are read
+    -- once here: marketing and traffic read their tables directly and apply
+    -- reporting.marketing_daily's and reporting.web_traffic_daily's flags with them, rather than
+    -- through those views, which join the shop again for every row.
+    SELECT r.shop_id, r.day_from, r.day_to, m.month_from, m.month_end,
+           CASE WHEN m.whole THEN m.month_from - 1 ELSE r.day_to END AS head_to,
+           CASE WHEN m.whole THEN m.month_end ELSE r.day_to + 1 END AS tail_from,
+           s.currency::text AS shop_currency, s.timezone AS shop_timezone
     FROM unnest($1::text[], $2::date[], $3::date[]) AS r(shop_id, day_from, day_to)
+    LEFT JOIN app_dashboard.shops AS s ON s.id = r.shop_id
+    CROSS JOIN LATERAL (
+        SELECT b.month_from, b.month_end, b.month_from < b.month_end AS whole
+        FROM (SELECT (date_trunc('month', r.day_from - 1) + interval '1 month')::date,
+                     date_trunc('month', r.day_to + 1)::date) AS b(month_from, month_end)
+    ) AS m
 ),
 revenue AS (
     SELECT r.shop_id,
@@ -37,11 +54,29 @@ revenue AS (
            coalesce(sum(k.additional_fees), 0) AS additional_fees,
            coalesce(sum(k.return_fees), 0) AS return_fees,
            coalesce(sum(k.total_sales), 0) AS total_sales,
-           count(k.day) FILTER (WHERE k.provisional)::integer AS provisional_days
+           coalesce(sum(k.provisional_days), 0)::integer AS provisional_days
     FROM ranges AS r
-    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional).
-    LEFT JOIN reporting.daily_figures AS k
-        ON k.shop_id = r.shop_id AND k.day BETWEEN r.day_from AND r.day_to
+    -- Order-level figures, or Shopify's own where the backfill has not landed (provisional):
+    -- reporting.daily_figures per day, reporting.monthly_figure_parts per whole month.
+    LEFT JOIN LATERAL (
+        SELECT d.orders, d.gross_sales, d.discounts, d.returns, d.net_sales, d.shipping,
+               d.taxes, d.duties, d.additional_fees, d.return_fees, d.total_sales,
+               d.provisional::integer AS provisional_days
+        FROM reporting.daily_figures AS d
+        WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.day_from AND r.head_to
+        UNION ALL
+        SELECT d.orders, d.gross_sales, d.discounts, d.returns, d.net_sales, d.shipping,
+               d.taxes, d.duties, d.additional_fees, d.return_fees, d.total_sales,
+               d.provisional::integer
+        FROM reporting.daily_figures AS d
+        WHERE d.shop_id = r.shop_id AND d.day BETWEEN r.tail_from AND r.day_to
+        UNION ALL
+        SELECT m.orders, m.gross_sales, m.discounts, m.returns, m.net_sales, m.shipping,
+               m.taxes, m.duties, m.additional_fees, m.return_fees, m.total_sales,
+               m.provisional_days
+        FROM reporting.monthly_figure_parts AS m
+        WHERE m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+    ) AS k ON true
     GROUP BY r.shop_id
 ),
 report AS (
@@ -61,12 +96,28 @@ report AS (
 ),
 marketing_platforms AS (
     -- Spend and purchase value per platform over the range, in the shop's currency only: an ad
-    -- account in another currency is never summed into MER (reporting.marketing_daily flags it).
-    SELECT r.shop_id, m.platform, sum(m.spend) AS spend, sum(m.purchase_value) AS value
+    -- account in another currency is never summed into MER (reporting.marketing_daily's
+    -- in_shop_currency). Days from core_warehouse.fact_marketing_daily, whole months from
+    -- reporting.marketing_monthly_totals.
+    SELECT r.shop_id, x.platform, sum(x.spend) AS spend, sum(x.purchase_value) AS value
     FROM ranges AS r
-    JOIN reporting.marketing_daily AS m
-        ON m.shop_id = r.shop_id AND m.day BETWEEN r.day_from AND r.day_to AND m.in_shop_currency
-    GROUP BY r.shop_id, m.platform
+    CROSS JOIN LATERAL (
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM core_warehouse.fact_marketing_daily AS m
+        WHERE m.shop_id = r.shop_id AND m.day BETWEEN r.day_from AND r.head_to
+          AND m.currency = r.shop_currency
+        UNION ALL
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM core_warehouse.fact_marketing_daily AS m
+        WHERE m.shop_id = r.shop_id AND m.day BETWEEN r.tail_from AND r.day_to
+          AND m.currency = r.shop_currency
+        UNION ALL
+        SELECT m.platform, m.spend, m.purchase_value
+        FROM reporting.marketing_monthly_totals AS m
+        WHERE m.shop_id = r.shop_id AND m.month >= r.month_from AND m.month < r.month_end
+          AND m.currency = r.shop_currency
+    ) AS x
+    GROUP BY r.shop_id, x.platform
 ),
 marketing AS (
     -- Σ spend over every platform; ROAS per platform = its purchase value / its spend.
@@ -86,6 +137,7 @@ traffic AS (
     -- NULL; `avg_daily_users` is the mean of the days' own counts. New users add up across days
     -- (a user is new once). Ratios come from summed parts; revenue per session only from
     -- revenue in the shop's currency.
+    -- A month total's `users` sums its `days` days' own counts.
     SELECT r.shop_id, sum(t.sessions)::bigint AS sessions,
            coalesce(
                CASE WHEN r.day_from = r.day_to THEN max(t.users) END,
@@ -95,7 +147,7 @@ traffic AS (
                 ORDER BY u.updated_at DESC
                 LIMIT 1)
            ) AS users,
-           round(avg(t.users), 2) AS avg_daily_users,
+           round(sum(t.users) / nullif(sum(t.days), 0), 2) AS avg_daily_users,
            sum(t.new_users)::bigint AS new_users,
            round(sum(t.engaged_sessions)::numeric / nullif(sum(t.sessions), 0), 4)
                AS engagement_rate,
@@ -105,8 +157,28 @@ traffic AS (
                AS revenue_per_session,
            bool_and(t.timezone_matches_shop) AS traffic_timezone_matches_shop
     FROM ranges AS r
-    LEFT JOIN reporting.web_traffic_daily AS t
-        ON t.shop_id = r.shop_id AND t.day BETWEEN r.day_from AND r.day_to
+    -- Days from core_warehouse.fact_web_traffic_day_totals, whole months from
+    -- reporting.web_traffic_monthly_totals; flags as reporting.web_traffic_daily sets them.
+    LEFT JOIN LATERAL (
+        SELECT 1 AS days, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue,
+               w.currency IS NOT DISTINCT FROM r.shop_currency AS in_shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone AS timezone_matches_shop
+        FROM core_warehouse.fact_web_traffic_day_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.day BETWEEN r.day_from AND r.head_to
+        UNION ALL
+        SELECT 1, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue, w.currency IS NOT DISTINCT FROM r.shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone
+        FROM core_warehouse.fact_web_traffic_day_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.day BETWEEN r.tail_from AND r.day_to
+        UNION ALL
+        SELECT w.days, w.sessions, w.users, w.new_users, w.engaged_sessions, w.transactions,
+               w.purchase_revenue, w.currency IS NOT DISTINCT FROM r.shop_currency,
+               w.property_timezone IS NOT DISTINCT FROM r.shop_timezone
+        FROM reporting.web_traffic_monthly_totals AS w
+        WHERE w.shop_id = r.shop_id AND w.month >= r.month_from AND w.month < r.month_end
+    ) AS t ON true
     GROUP BY r.shop_id, r.day_from, r.day_to
 ),
 pipeline AS (
@@ -208,13 +280,14 @@ FROM generate_series(0, $3::date - $2::date) AS i
 CROSS JOIN LATERAL (SELECT $2::date + i AS day) AS d
 LEFT JOIN reporting.daily_figures AS k ON k.shop_id = $1::text AND k.day = d.day
 LEFT JOIN reporting.shopify_report_comparison AS c ON c.shop_id = $1::text AND c.day = d.day
-LEFT JOIN LATERAL (
-    SELECT t.sessions, t.users, t.new_users, t.engagement_rate, t.conversion_rate
+-- The first property's day (by id), read in one range scan rather than one index probe per day.
+LEFT JOIN (
+    SELECT DISTINCT ON (t.day) t.day, t.sessions, t.users, t.new_users, t.engagement_rate,
+           t.conversion_rate
     FROM reporting.web_traffic_daily AS t
-    WHERE t.shop_id = $1::text AND t.day = d.day
-    ORDER BY t.property_id
-    LIMIT 1
-) AS w ON true
+    WHERE t.shop_id = $1::text AND t.day BETWEEN $2::date AND $3::date
+    ORDER BY t.day, t.property_id
+) AS w ON w.day = d.day
 ORDER BY d.day
 
 -- name: metrics_recent_orders
