@@ -203,6 +203,7 @@ async def test_every_reporting_view_transpiles_and_runs(
     behind = {
         "sync_status",
         "daily_figures",
+        "monthly_figure_parts",
         "shopify_provisional_daily",
         "shopify_report_comparison",
     }
