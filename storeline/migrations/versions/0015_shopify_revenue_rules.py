@@ -2,7 +2,9 @@
 (issue 13): gift card lines are never sales (rule 5); tax-inclusive prices are
 reported net of the tax they contain (rules 3, 4, 6, 10); tax on duties and additional fees
 is in taxes (rule 11); an order in another shop-money currency is never summed and is listed
-in reporting.shopify_foreign_money_orders (rule 19).
+in reporting.shopify_foreign_money_orders (rule 19). This revision adds the figures and the view
+those rules need; the rules themselves reach reporting.shopify_daily_kpis with revision 0016
+(platforms/shopify/sql/reporting/75_shopify_daily_kpis.sql, their one definition).
 
 Revision ID: 0015
 Revises: 0014

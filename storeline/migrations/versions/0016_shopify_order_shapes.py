@@ -19,6 +19,7 @@ def upgrade() -> None:
     apply_files(
         "platforms/shopify/sql/core_warehouse/60_shopify_order_shapes.sql",
         "platforms/shopify/sql/reporting/50_shopify_order_shapes.sql",
+        "platforms/shopify/sql/reporting/75_shopify_daily_kpis.sql",
     )
 
 

@@ -1,6 +1,6 @@
 -- Revenue rules of docs/shopify-sales-report.md (revision 0015, issue 13): the columns the
 -- transform (queries/warehouse.sql) fills so that reporting.shopify_daily_kpis
--- (reporting/40_shopify_revenue_rules.sql) stays a sum.
+-- (reporting/75_shopify_daily_kpis.sql) stays a sum.
 --
 -- Rule 5: LineItem.isGiftCard lines are never gross sales, discounts or returns (a gift card
 -- sold is a liability). Rows written before this revision are read from their stored payload.

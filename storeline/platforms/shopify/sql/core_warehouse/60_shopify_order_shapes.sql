@@ -1,6 +1,6 @@
 -- Order shapes of docs/shopify-sales-report.md (revision 0016, issues 13 and 22): the facts the
 -- transform (queries/warehouse.sql) fills so that reporting.shopify_daily_kpis
--- (reporting/50_shopify_order_shapes.sql) books edits, returns and order adjustments.
+-- (reporting/75_shopify_daily_kpis.sql) books edits, returns and order adjustments.
 --
 -- Rule 8: refunded money on no refund line (Refund.orderAdjustments: goodwill refunds, lines
 -- refunded at 0.00) — Σ amountSet (negative when money goes back) and Σ taxAmountSet, from the

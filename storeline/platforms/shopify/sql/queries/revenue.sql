@@ -25,7 +25,7 @@
 --   return_fees = restocking and return shipping fees kept on returns, on the return's day.
 --   total_sales = net_sales + shipping + duties + additional_fees + return_fees + taxes.
 --   Order edits (rules 1, 2, 7), exchanges (rule 2) and order adjustments (rule 8): see
---   reporting/50_shopify_order_shapes.sql.
+--   reporting/75_shopify_daily_kpis.sql.
 --   Test orders and deleted orders (and their refunds) never count.
 --   AOV (in reporting.daily_revenue) = (gross_sales − discounts) / orders, half-up cents.
 -- A day with no sales and no returns has no row.

@@ -2,7 +2,8 @@
 -- timezone, so when app_dashboard.shops.timezone changes every stored shop-local day of the shop
 -- is restamped and its rollup rebuilt (core_warehouse/30_shopify_restamp.sql). Both that rebuild
 -- and the transform's refresh (reporting/queries/revenue.sql) aggregate through this function,
--- so the sales-report rules live in one place; the rules themselves are documented there.
+-- so the sales-report rules live in one place. This is its first version (revision 0005); the
+-- definition in force, with every rule, is reporting/75_shopify_daily_kpis.sql.
 --
 -- A single-SELECT, STABLE, non-strict SQL function: the planner inlines it into the caller's
 -- query, so the caller's plan (and rollup.py's hash-join guard) applies to its joins.

@@ -1,10 +1,37 @@
--- Refunded additional fees (docs/shopify-sales-report.md rule 13): revision 0025.
--- 2026-01 has no refunded-fee object on Refund; the Sales API books a fee given back as an
--- AdditionalFeeSale (actionType RETURN) in the refund's RefundAgreement, which agreements.py
--- loads into core_warehouse.order_sales (line_type ADDITIONAL_FEE). The daily function is
--- 50_shopify_order_shapes.sql's with one more branch: additional_fees and taxes go down on the
--- agreement's (the refund's) day. Days of order_sales are already touched, restamped and
--- rolled up by the transform and the restamp function, so nothing else changes.
+-- reporting.shopify_daily_kpis: one shop's Sales-report figures for the given shop-local days,
+-- by the rules of docs/shopify-sales-report.md. This file is the one place in the SQL that owns
+-- those rules; revisions 0016 and 0025 apply it (CREATE OR REPLACE, so applying it again is a
+-- no-op), and a revision that changes a rule edits it here and applies it again. Its callers are
+-- the transform's refresh (queries/revenue.sql) and the timezone restamp
+-- (reporting/50_shopify_order_shapes.sql); both name the columns they read. The per-line figures
+-- it sums are filled by the transform (queries/warehouse.sql; columns of
+-- core_warehouse/50_shopify_revenue_rules.sql and core_warehouse/60_shopify_order_shapes.sql).
+--   rule 1  orders with processedAt on the day (cancelled, pending, unpaid included; test and
+--           deleted excluded); an OrderEditAgreement on a later shop-local day than its order
+--           counts one order more on that day.
+--   rule 2  a line sold by an edit or a return agreement (its first ORDER ProductSale: an added
+--           line, an exchange item) has its gross, discounts and taxes on that agreement's day.
+--   rules 3, 4, 6, 10  Order.taxesIncluded: a line's gross is its original price less the tax
+--           it contains (storeline_private.shopify_tax_contained, per tax line, half-even cents);
+--           its discounts bring that down to discounted total − tax, so its net sales are
+--           exactly D − T; shipping, returns and refunded shipping are net of their own tax.
+--   rule 5  gift card lines (order_line_items.is_gift_card) are never gross sales, discounts or
+--           returns (their refund lines are skipped too).
+--   rule 7  an edit's RETURN ProductSale (units removed, no refund) is a return on the edit's
+--           day: returns += −(totalAmount − totalTaxAmount), taxes += totalTaxAmount.
+--   rule 8  refund money on no refund line (Refund.orderAdjustments): returns += −amount, taxes
+--           += tax, on the refund's day.
+--   rules 11, 12  taxes include the tax on duties and on additional fees on the order's day;
+--           refunded duties and their tax go down on the refund's day.
+--   rule 13 additional fees given back: 2026-01 has no refunded-fee object on Refund; the Sales
+--           API books the fee as an AdditionalFeeSale (actionType RETURN) in the refund's
+--           RefundAgreement (agreements.py loads it into core_warehouse.order_sales, line_type
+--           ADDITIONAL_FEE): additional_fees and taxes go down on that agreement's day.
+--   rule 14 restocking and return shipping fees kept on a return are `return_fees`, on the
+--           return's day, and part of total sales.
+--   rule 19 an order whose shop money is not in the shop's currency is never summed, nor are its
+--           refunds (reporting.shopify_foreign_money_orders lists it). A shop without a currency
+--           sums all.
 
 CREATE OR REPLACE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[])
 RETURNS TABLE (
