@@ -792,51 +792,6 @@ $$;
 
 
 --
--- Name: marketing_monthly_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
---
-
-CREATE FUNCTION storeline_private.marketing_monthly_refresh() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog'
-    AS $_$
-DECLARE
-    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
-    -- function serves inserts, updates and deletes).
-    touched text := format(
-        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
-        CASE TG_OP
-            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
-            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
-            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
-        END);
-BEGIN
-    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
-    -- the recount sees every committed day of the shop, a concurrent writer's included.
-    EXECUTE format(
-        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
-        'reporting.marketing_monthly_totals', touched);
-    EXECUTE format(
-        'DELETE FROM reporting.marketing_monthly_totals AS m USING (%s) AS t '
-        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
-        touched);
-    EXECUTE format($sql$
-        INSERT INTO reporting.marketing_monthly_totals
-            (shop_id, month, platform, currency, days, spend, impressions, clicks, purchases,
-             purchase_value)
-        SELECT t.shop_id, t.month, d.platform, d.currency, count(*), sum(d.spend),
-               sum(d.impressions), sum(d.clicks), sum(d.purchases), sum(d.purchase_value)
-        FROM (%s) AS t
-        JOIN core_warehouse.fact_marketing_daily AS d
-          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
-        GROUP BY t.shop_id, t.month, d.platform, d.currency
-    $sql$, touched);
-    RETURN NULL;
-END
-$_$;
-
-
---
 -- Name: meta_action_sum(jsonb, text[]); Type: FUNCTION; Schema: storeline_private; Owner: -
 --
 
@@ -892,6 +847,114 @@ BEGIN
     EXECUTE format('CREATE TRIGGER mirror_deletes AFTER DELETE ON %s '
                    'REFERENCING OLD TABLE AS gone FOR EACH STATEMENT '
                    'EXECUTE FUNCTION storeline_private.record_mirror_deletes(%s)', t, keys);
+END
+$$;
+
+
+--
+-- Name: monthly_recount_sql(text, text, text, text, text, boolean); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.monthly_recount_sql(target text, source text, keys text, sums text, touched text, lock_shops boolean) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    key_list text[] := coalesce(string_to_array(nullif(keys, ''), ','), '{}');
+    sum_list text[] := string_to_array(sums, ',');
+    key_names text := (SELECT coalesce(string_agg(format(', %I', k), ''), '')
+                       FROM unnest(key_list) AS k);
+    key_cols text := (SELECT coalesce(string_agg(format(', d.%I', k), ''), '')
+                      FROM unnest(key_list) AS k);
+    sum_names text := (SELECT string_agg(format(', %I', c), '') FROM unnest(sum_list) AS c);
+    sum_cols text := (SELECT string_agg(format(', sum(d.%I)', c), '') FROM unnest(sum_list) AS c);
+    statements text[] := '{}';
+BEGIN
+    IF lock_shops THEN
+        -- One writer per shop from here to commit; each statement below takes a fresh
+        -- snapshot, so the recount sees every committed day of the shop.
+        statements := statements || format(
+            'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
+            'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
+            target, touched);
+    END IF;
+    RETURN statements || format(
+        'DELETE FROM %s AS m USING (%s) AS t WHERE m.shop_id = t.shop_id AND m.month = t.month',
+        target, touched) || format(
+        'INSERT INTO %s (shop_id, month%s, days%s) '
+        'SELECT t.shop_id, t.month%s, count(*)%s FROM (%s) AS t '
+        'JOIN %s AS d ON d.shop_id = t.shop_id AND d.day >= t.month '
+        ' AND d.day < t.month + interval ''1 month'' '
+        'GROUP BY t.shop_id, t.month%s',
+        target, key_names, sum_names, key_cols, sum_cols, touched, source, key_cols);
+END
+$$;
+
+
+--
+-- Name: monthly_rollup(regclass, regclass, text[], text[]); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.monthly_rollup(source regclass, target regclass, keys text[], sums text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    args text := format('%L, %L, %L', target::text, array_to_string(keys, ','),
+                        array_to_string(sums, ','));
+    statement text;
+BEGIN
+    EXECUTE format('CREATE TRIGGER monthly_on_insert AFTER INSERT ON %s '
+                   'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
+    EXECUTE format('CREATE TRIGGER monthly_on_update AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
+    EXECUTE format('CREATE TRIGGER monthly_on_delete AFTER DELETE ON %s '
+                   'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
+    -- Filled inside the migration's transaction: no writer runs beside it, so no shop locks
+    -- (one per shop could outgrow the lock table).
+    FOREACH statement IN ARRAY storeline_private.monthly_recount_sql(
+        target::text, source::text, array_to_string(keys, ','), array_to_string(sums, ','),
+        format('SELECT DISTINCT shop_id, date_trunc(''month'', day)::date AS month FROM %s',
+               source),
+        false)
+    LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$$;
+
+
+--
+-- Name: monthly_rollup_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
+--
+
+CREATE FUNCTION storeline_private.monthly_rollup_refresh() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    statement text;
+BEGIN
+    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
+    -- function serves inserts, updates and deletes).
+    FOREACH statement IN ARRAY storeline_private.monthly_recount_sql(
+        TG_ARGV[0], format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), TG_ARGV[1], TG_ARGV[2],
+        format('SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month '
+               'FROM (%s) AS x',
+               CASE TG_OP
+                   WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
+                   WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
+                   ELSE 'SELECT shop_id, day FROM new_rows '
+                        'UNION ALL SELECT shop_id, day FROM old_rows'
+               END),
+        true)
+    LOOP
+        EXECUTE statement;
+    END LOOP;
+    RETURN NULL;
 END
 $$;
 
@@ -1074,52 +1137,6 @@ CREATE FUNCTION storeline_private.shop_agency_id(p_shop_id text) RETURNS uuid
     AS $$
     SELECT s.agency_id FROM app_dashboard.shops AS s WHERE s.id = p_shop_id
 $$;
-
-
---
--- Name: shop_monthly_kpis_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
---
-
-CREATE FUNCTION storeline_private.shop_monthly_kpis_refresh() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog'
-    AS $_$
-DECLARE
-    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
-    -- function serves inserts, updates and deletes).
-    touched text := format(
-        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
-        CASE TG_OP
-            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
-            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
-            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
-        END);
-BEGIN
-    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
-    -- the recount sees every committed day of the shop, a concurrent writer's included.
-    EXECUTE format(
-        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
-        'reporting.shop_monthly_kpis', touched);
-    EXECUTE format(
-        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t '
-        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
-        touched);
-    EXECUTE format($sql$
-        INSERT INTO reporting.shop_monthly_kpis
-            (shop_id, month, days, orders, gross_sales, discounts, returns, net_sales, shipping,
-             taxes, duties, additional_fees, return_fees, total_sales)
-        SELECT t.shop_id, t.month, count(*), sum(d.orders), sum(d.gross_sales),
-               sum(d.discounts), sum(d.returns), sum(d.net_sales), sum(d.shipping), sum(d.taxes),
-               sum(d.duties), sum(d.additional_fees), sum(d.return_fees), sum(d.total_sales)
-        FROM (%s) AS t
-        JOIN reporting.shop_daily_kpis AS d
-          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
-        GROUP BY t.shop_id, t.month
-    $sql$, touched);
-    RETURN NULL;
-END
-$_$;
 
 
 --
@@ -1391,52 +1408,6 @@ CREATE FUNCTION storeline_private.user_shop_ids() RETURNS SETOF text
     AS $$
     SELECT us.shop_id FROM app_dashboard.user_shops AS us WHERE us.user_id = (SELECT auth.uid())
 $$;
-
-
---
--- Name: web_traffic_monthly_refresh(); Type: FUNCTION; Schema: storeline_private; Owner: -
---
-
-CREATE FUNCTION storeline_private.web_traffic_monthly_refresh() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog'
-    AS $_$
-DECLARE
-    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
-    -- function serves inserts, updates and deletes).
-    touched text := format(
-        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
-        CASE TG_OP
-            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
-            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
-            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
-        END);
-BEGIN
-    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
-    -- the recount sees every committed day of the shop, a concurrent writer's included.
-    EXECUTE format(
-        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
-        'reporting.web_traffic_monthly_totals', touched);
-    EXECUTE format(
-        'DELETE FROM reporting.web_traffic_monthly_totals AS m USING (%s) AS t '
-        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
-        touched);
-    EXECUTE format($sql$
-        INSERT INTO reporting.web_traffic_monthly_totals
-            (shop_id, month, property_id, property_timezone, currency, days, sessions, users,
-             new_users, engaged_sessions, transactions, purchase_revenue)
-        SELECT t.shop_id, t.month, d.property_id, d.property_timezone, d.currency, count(*),
-               sum(d.sessions), sum(d.users), sum(d.new_users), sum(d.engaged_sessions),
-               sum(d.transactions), sum(d.purchase_revenue)
-        FROM (%s) AS t
-        JOIN core_warehouse.fact_web_traffic_day_totals AS d
-          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
-        GROUP BY t.shop_id, t.month, d.property_id, d.property_timezone, d.currency
-    $sql$, touched);
-    RETURN NULL;
-END
-$_$;
 
 
 SET default_tablespace = '';
@@ -3973,42 +3944,42 @@ CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON core_warehouse.transact
 -- Name: fact_marketing_daily monthly_on_delete; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.marketing_monthly_totals', 'platform,currency', 'spend,impressions,clicks,purchases,purchase_value');
 
 
 --
 -- Name: fact_web_traffic_day_totals monthly_on_delete; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.web_traffic_monthly_totals', 'property_id,property_timezone,currency', 'sessions,users,new_users,engaged_sessions,transactions,purchase_revenue');
 
 
 --
 -- Name: fact_marketing_daily monthly_on_insert; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_marketing_daily REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_marketing_daily REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.marketing_monthly_totals', 'platform,currency', 'spend,impressions,clicks,purchases,purchase_value');
 
 
 --
 -- Name: fact_web_traffic_day_totals monthly_on_insert; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_web_traffic_day_totals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON core_warehouse.fact_web_traffic_day_totals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.web_traffic_monthly_totals', 'property_id,property_timezone,currency', 'sessions,users,new_users,engaged_sessions,transactions,purchase_revenue');
 
 
 --
 -- Name: fact_marketing_daily monthly_on_update; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.marketing_monthly_refresh();
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_marketing_daily REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.marketing_monthly_totals', 'platform,currency', 'spend,impressions,clicks,purchases,purchase_value');
 
 
 --
 -- Name: fact_web_traffic_day_totals monthly_on_update; Type: TRIGGER; Schema: core_warehouse; Owner: -
 --
 
-CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.web_traffic_monthly_refresh();
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON core_warehouse.fact_web_traffic_day_totals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.web_traffic_monthly_totals', 'property_id,property_timezone,currency', 'sessions,users,new_users,engaged_sessions,transactions,purchase_revenue');
 
 
 --
@@ -4057,21 +4028,21 @@ CREATE TRIGGER mirror_version BEFORE INSERT OR UPDATE ON reporting.shopify_repor
 -- Name: shop_daily_kpis monthly_on_delete; Type: TRIGGER; Schema: reporting; Owner: -
 --
 
-CREATE TRIGGER monthly_on_delete AFTER DELETE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
+CREATE TRIGGER monthly_on_delete AFTER DELETE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.shop_monthly_kpis', '', 'orders,gross_sales,discounts,returns,net_sales,shipping,taxes,duties,additional_fees,return_fees,total_sales');
 
 
 --
 -- Name: shop_daily_kpis monthly_on_insert; Type: TRIGGER; Schema: reporting; Owner: -
 --
 
-CREATE TRIGGER monthly_on_insert AFTER INSERT ON reporting.shop_daily_kpis REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
+CREATE TRIGGER monthly_on_insert AFTER INSERT ON reporting.shop_daily_kpis REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.shop_monthly_kpis', '', 'orders,gross_sales,discounts,returns,net_sales,shipping,taxes,duties,additional_fees,return_fees,total_sales');
 
 
 --
 -- Name: shop_daily_kpis monthly_on_update; Type: TRIGGER; Schema: reporting; Owner: -
 --
 
-CREATE TRIGGER monthly_on_update AFTER UPDATE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
+CREATE TRIGGER monthly_on_update AFTER UPDATE ON reporting.shop_daily_kpis REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.monthly_rollup_refresh('reporting.shop_monthly_kpis', '', 'orders,gross_sales,discounts,returns,net_sales,shipping,taxes,duties,additional_fees,return_fees,total_sales');
 
 
 --
@@ -4879,13 +4850,6 @@ REVOKE ALL ON FUNCTION storeline_private.job_type_upgrades(p_current text, p_req
 
 
 --
--- Name: FUNCTION marketing_monthly_refresh(); Type: ACL; Schema: storeline_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION storeline_private.marketing_monthly_refresh() FROM PUBLIC;
-
-
---
 -- Name: FUNCTION meta_action_sum(entries jsonb, types text[]); Type: ACL; Schema: storeline_private; Owner: -
 --
 
@@ -4904,6 +4868,27 @@ REVOKE ALL ON FUNCTION storeline_private.metadata_is_safe(p_metadata jsonb) FROM
 --
 
 REVOKE ALL ON FUNCTION storeline_private.mirror_table(t regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION monthly_recount_sql(target text, source text, keys text, sums text, touched text, lock_shops boolean); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.monthly_recount_sql(target text, source text, keys text, sums text, touched text, lock_shops boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION monthly_rollup(source regclass, target regclass, keys text[], sums text[]); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.monthly_rollup(source regclass, target regclass, keys text[], sums text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION monthly_rollup_refresh(); Type: ACL; Schema: storeline_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION storeline_private.monthly_rollup_refresh() FROM PUBLIC;
 
 
 --
@@ -4946,13 +4931,6 @@ REVOKE ALL ON FUNCTION storeline_private.register_proven_shop(p_user_id uuid, p_
 --
 
 REVOKE ALL ON FUNCTION storeline_private.shop_agency_id(p_shop_id text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION shop_monthly_kpis_refresh(); Type: ACL; Schema: storeline_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION storeline_private.shop_monthly_kpis_refresh() FROM PUBLIC;
 
 
 --
@@ -5047,13 +5025,6 @@ GRANT ALL ON FUNCTION storeline_private.user_role() TO authenticated;
 
 REVOKE ALL ON FUNCTION storeline_private.user_shop_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION storeline_private.user_shop_ids() TO authenticated;
-
-
---
--- Name: FUNCTION web_traffic_monthly_refresh(); Type: ACL; Schema: storeline_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION storeline_private.web_traffic_monthly_refresh() FROM PUBLIC;
 
 
 --

@@ -1,6 +1,6 @@
 """Month totals beside the daily rollups the metrics API sums (issue 18, benchmark goal):
 revenue, ad spend and GA4 day totals, kept current by statement triggers on the daily tables and
-filled from the rows already there.
+filled from the rows already there, all by one scheme (core/sql/reporting/50_monthly_rollup.sql).
 
 Revision ID: 0028
 Revises: 0027
@@ -16,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     apply_files(
+        "core/sql/reporting/50_monthly_rollup.sql",
         "platforms/shopify/sql/reporting/80_monthly_kpis.sql",
         "platforms/meta/sql/70_marketing_monthly.sql",
         "platforms/ga4/sql/60_web_traffic_monthly.sql",

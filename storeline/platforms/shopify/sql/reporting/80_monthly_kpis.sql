@@ -1,15 +1,8 @@
--- Month totals of the revenue rollup (issue 18, benchmark goal): a 365-day range sums about 12
--- month rows plus the days of its partial months instead of 365 day rows per shop
--- (metrics_kpis, storeline/core/sql/reporting/queries/api_metrics.sql).
---
--- Maintained by statement triggers on reporting.shop_daily_kpis, so every writer keeps it
--- current in its own transaction: the rollup refresh (storeline/platforms/shopify/rollup.py),
--- the timezone restamp (core_warehouse/30_shopify_restamp.sql), deletions. A trigger recounts
--- each shop-month the statement touched from its day rows (a recount, not added differences:
--- a sum keeps the scale its current days give it), under a per-shop lock held to commit so two
--- writers of one shop cannot recount from each other's stale snapshots. `days` counts the
--- month's day rows; a month without any has no row. A month row equals the sum of its day rows
--- (tests/platforms/test_monthly_rollups.py).
+-- Month totals of the revenue rollup (issue 18, benchmark goal), kept by
+-- storeline_private.monthly_rollup (storeline/core/sql/reporting/50_monthly_rollup.sql): every
+-- writer of reporting.shop_daily_kpis (the rollup refresh, storeline/platforms/shopify/rollup.py;
+-- the timezone restamp, core_warehouse/30_shopify_restamp.sql; deletions) keeps it current in
+-- its own transaction. `days` counts the month's day rows.
 CREATE TABLE reporting.shop_monthly_kpis (
     shop_id         text NOT NULL,
     month           date NOT NULL,
@@ -29,67 +22,10 @@ CREATE TABLE reporting.shop_monthly_kpis (
 );
 SELECT storeline_private.enable_shop_rls('reporting.shop_monthly_kpis');
 
--- SECURITY DEFINER: the restamp runs as whoever changed the shop's timezone.
-CREATE FUNCTION storeline_private.shop_monthly_kpis_refresh() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog
-AS $$
-DECLARE
-    -- The shop-months the statement touched (transition tables are visible to EXECUTE, so one
-    -- function serves inserts, updates and deletes).
-    touched text := format(
-        'SELECT DISTINCT x.shop_id, date_trunc(''month'', x.day)::date AS month FROM (%s) AS x',
-        CASE TG_OP
-            WHEN 'INSERT' THEN 'SELECT shop_id, day FROM new_rows'
-            WHEN 'DELETE' THEN 'SELECT shop_id, day FROM old_rows'
-            ELSE 'SELECT shop_id, day FROM new_rows UNION ALL SELECT shop_id, day FROM old_rows'
-        END);
-BEGIN
-    -- One writer per shop from here to commit; each statement below takes a fresh snapshot, so
-    -- the recount sees every committed day of the shop, a concurrent writer's included.
-    EXECUTE format(
-        'SELECT pg_advisory_xact_lock(hashtext(%L), hashtext(t.shop_id)) '
-        'FROM (SELECT DISTINCT y.shop_id FROM (%s) AS y ORDER BY 1) AS t',
-        'reporting.shop_monthly_kpis', touched);
-    EXECUTE format(
-        'DELETE FROM reporting.shop_monthly_kpis AS m USING (%s) AS t '
-        'WHERE m.shop_id = t.shop_id AND m.month = t.month',
-        touched);
-    EXECUTE format($sql$
-        INSERT INTO reporting.shop_monthly_kpis
-            (shop_id, month, days, orders, gross_sales, discounts, returns, net_sales, shipping,
-             taxes, duties, additional_fees, return_fees, total_sales)
-        SELECT t.shop_id, t.month, count(*), sum(d.orders), sum(d.gross_sales),
-               sum(d.discounts), sum(d.returns), sum(d.net_sales), sum(d.shipping), sum(d.taxes),
-               sum(d.duties), sum(d.additional_fees), sum(d.return_fees), sum(d.total_sales)
-        FROM (%s) AS t
-        JOIN reporting.shop_daily_kpis AS d
-          ON d.shop_id = t.shop_id AND d.day >= t.month AND d.day < t.month + interval '1 month'
-        GROUP BY t.shop_id, t.month
-    $sql$, touched);
-    RETURN NULL;
-END
-$$;
-REVOKE ALL ON FUNCTION storeline_private.shop_monthly_kpis_refresh() FROM PUBLIC;
-
-CREATE TRIGGER monthly_on_insert AFTER INSERT ON reporting.shop_daily_kpis
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
-CREATE TRIGGER monthly_on_update AFTER UPDATE ON reporting.shop_daily_kpis
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
-CREATE TRIGGER monthly_on_delete AFTER DELETE ON reporting.shop_daily_kpis
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION storeline_private.shop_monthly_kpis_refresh();
-
-INSERT INTO reporting.shop_monthly_kpis
-    (shop_id, month, days, orders, gross_sales, discounts, returns, net_sales, shipping, taxes,
-     duties, additional_fees, return_fees, total_sales)
-SELECT k.shop_id, date_trunc('month', k.day)::date, count(*), sum(k.orders), sum(k.gross_sales),
-       sum(k.discounts), sum(k.returns), sum(k.net_sales), sum(k.shipping), sum(k.taxes),
-       sum(k.duties), sum(k.additional_fees), sum(k.return_fees), sum(k.total_sales)
-FROM reporting.shop_daily_kpis AS k
-GROUP BY 1, 2;
+SELECT storeline_private.monthly_rollup(
+    'reporting.shop_daily_kpis', 'reporting.shop_monthly_kpis', '{}',
+    '{orders,gross_sales,discounts,returns,net_sales,shipping,taxes,duties,additional_fees,'
+    'return_fees,total_sales}');
 
 -- What reporting.daily_figures sums to over a whole month: the month's order-level total, with
 -- each provisional day's rollup row (if any) taken out and Shopify's own figure, as
