@@ -261,7 +261,7 @@ async def main(shops: int, days: int, per_day: int) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    embedded.stop(data_dir)
+    embedded.release(data_dir)  # this process started it: stopped here, not at exit
     shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 

@@ -109,7 +109,7 @@ def release(data_dir: Path) -> None:
     """
     data_dir = data_dir.resolve()
     server = _servers.pop(data_dir, None)
-    if server is None:
+    if server is None or not data_dir.exists():  # never started here, or already removed
         return
     pgserver = _pgserver()
     # A later start() in this process must attach again, not reuse pgserver's cached handle.
