@@ -116,14 +116,21 @@ CREATE FUNCTION auth.uid() RETURNS uuid
 CREATE FUNCTION reporting.shopify_daily_kpis(p_shop_id text, p_days date[]) RETURNS TABLE(day date, orders integer, gross_sales numeric, discounts numeric, returns numeric, net_sales numeric, shipping numeric, taxes numeric, duties numeric, additional_fees numeric, return_fees numeric, total_sales numeric)
     LANGUAGE sql STABLE
     AS $_$
-WITH live AS (
-    SELECT o.id, o.processed_date, o.taxes_included AS incl, o.original_total_duties AS duties,
-           o.original_total_additional_fees AS fees, o.additional_fees_tax AS fees_tax
+-- Rules 1 and 19: the orders that count (not test, not deleted, in the shop's money; a shop
+-- without a currency counts all). NOT MATERIALIZED: each use is inlined into its branch, so it
+-- joins by the orders' key instead of reading every order of the shop first.
+WITH counted AS NOT MATERIALIZED (
+    SELECT o.*
     FROM core_warehouse.orders AS o
-    WHERE o.shop_id = $1 AND o.processed_date = ANY ($2)
-      AND NOT o.test AND o.deleted_at IS NULL
+    WHERE o.shop_id = $1 AND NOT o.test AND o.deleted_at IS NULL
       AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
                                  WHERE s.id = $1), true)
+),
+live AS (
+    SELECT o.id, o.processed_date, o.taxes_included AS incl, o.original_total_duties AS duties,
+           o.original_total_additional_fees AS fees, o.additional_fees_tax AS fees_tax
+    FROM counted AS o
+    WHERE o.processed_date = ANY ($2)
 ),
 -- Rule 2: a line an agreement sold (its first ORDER sale) belongs to that agreement's day.
 sold AS (
@@ -144,10 +151,7 @@ booked_lines AS (
            li.discounted_total, li.total_tax, li.total_discount, li.duties_tax
     FROM sold AS x
     JOIN core_warehouse.order_line_items AS li ON li.shop_id = $1 AND li.id = x.line_item_id
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = li.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
-                                WHERE s.id = $1), true)
+    JOIN counted AS o ON o.id = li.order_id
     WHERE x.sale_date = ANY ($2) AND NOT li.is_gift_card
 ),
 parts AS (
@@ -185,10 +189,7 @@ parts AS (
            coalesce(sum(s.total_tax) FILTER (
                WHERE s.action_type = 'RETURN' AND s.line_type = 'PRODUCT'), 0), 0, 0, 0
     FROM core_warehouse.order_sales AS s
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = s.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT c.currency::text FROM app_dashboard.shops AS c
-                                WHERE c.id = $1), true)
+    JOIN counted AS o ON o.id = s.order_id
     WHERE s.shop_id = $1 AND s.sale_date = ANY ($2)
       AND s.agreement_type = 'OrderEditAgreement'
     GROUP BY s.sale_date
@@ -197,10 +198,7 @@ parts AS (
            sum(rli.subtotal - CASE WHEN o.taxes_included THEN rli.total_tax ELSE 0 END), 0,
            -sum(rli.total_tax), 0, 0, 0
     FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
-                                WHERE s.id = $1), true)
+    JOIN counted AS o ON o.id = r.order_id
     JOIN core_warehouse.refund_line_items AS rli ON rli.shop_id = $1 AND rli.refund_id = r.id
     LEFT JOIN core_warehouse.order_line_items AS gc
       ON gc.shop_id = $1 AND gc.id = rli.line_item_id AND gc.is_gift_card
@@ -211,10 +209,7 @@ parts AS (
            -sum(rsl.subtotal - CASE WHEN o.taxes_included THEN rsl.tax ELSE 0 END),
            -sum(rsl.tax), 0, 0, 0
     FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
-                                WHERE s.id = $1), true)
+    JOIN counted AS o ON o.id = r.order_id
     JOIN core_warehouse.refund_shipping_lines AS rsl ON rsl.shop_id = $1 AND rsl.refund_id = r.id
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
     GROUP BY r.refund_date
@@ -223,10 +218,7 @@ parts AS (
     SELECT r.refund_date, 0, 0, 0, -sum(r.adjustments), 0,
            sum(r.adjustments_tax) - sum(r.duties_tax), -sum(r.duties), 0, 0
     FROM core_warehouse.refunds AS r
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = r.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
-                                WHERE s.id = $1), true)
+    JOIN counted AS o ON o.id = r.order_id
     WHERE r.shop_id = $1 AND r.refund_date = ANY ($2)
       AND (r.duties <> 0 OR r.duties_tax <> 0 OR r.adjustments <> 0 OR r.adjustments_tax <> 0)
     GROUP BY r.refund_date
@@ -235,10 +227,7 @@ parts AS (
     SELECT rt.return_date, 0, 0, 0, 0, 0, 0, 0, 0,
            sum(rt.restocking_fees + rt.return_shipping_fees)
     FROM core_warehouse.order_returns AS rt
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = rt.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT s.currency::text FROM app_dashboard.shops AS s
-                                WHERE s.id = $1), true)
+    JOIN counted AS o ON o.id = rt.order_id
     WHERE rt.shop_id = $1 AND rt.return_date = ANY ($2)
       AND (rt.restocking_fees <> 0 OR rt.return_shipping_fees <> 0)
     GROUP BY rt.return_date
@@ -247,10 +236,7 @@ parts AS (
     -- amounts are negative; totalAmount holds the fee's tax).
     SELECT s.sale_date, 0, 0, 0, 0, 0, sum(s.total_tax), 0, sum(s.total_amount - s.total_tax), 0
     FROM core_warehouse.order_sales AS s
-    JOIN core_warehouse.orders AS o
-      ON o.shop_id = $1 AND o.id = s.order_id AND NOT o.test AND o.deleted_at IS NULL
-     AND coalesce(o.currency = (SELECT c.currency::text FROM app_dashboard.shops AS c
-                                WHERE c.id = $1), true)
+    JOIN counted AS o ON o.id = s.order_id
     WHERE s.shop_id = $1 AND s.sale_date = ANY ($2)
       AND s.agreement_type = 'RefundAgreement' AND s.line_type = 'ADDITIONAL_FEE'
       AND s.action_type = 'RETURN'
@@ -903,16 +889,19 @@ DECLARE
     args text := format('%L, %L, %L', target::text, array_to_string(keys, ','),
                         array_to_string(sums, ','));
     statement text;
+    event record;
 BEGIN
-    EXECUTE format('CREATE TRIGGER monthly_on_insert AFTER INSERT ON %s '
-                   'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
-    EXECUTE format('CREATE TRIGGER monthly_on_update AFTER UPDATE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
-    EXECUTE format('CREATE TRIGGER monthly_on_delete AFTER DELETE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
+    FOR event IN
+        SELECT * FROM (VALUES
+            ('insert', 'NEW TABLE AS new_rows'),
+            ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+            ('delete', 'OLD TABLE AS old_rows')) AS e(op, transition)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)',
+                       'monthly_on_' || event.op, upper(event.op), source, event.transition,
+                       args);
+    END LOOP;
     -- Filled inside the migration's transaction: no writer runs beside it, so no shop locks
     -- (one per shop could outgrow the lock table).
     FOREACH statement IN ARRAY storeline_private.monthly_recount_sql(

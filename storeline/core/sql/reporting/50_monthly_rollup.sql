@@ -99,16 +99,19 @@ DECLARE
     args text := format('%L, %L, %L', target::text, array_to_string(keys, ','),
                         array_to_string(sums, ','));
     statement text;
+    event record;
 BEGIN
-    EXECUTE format('CREATE TRIGGER monthly_on_insert AFTER INSERT ON %s '
-                   'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
-    EXECUTE format('CREATE TRIGGER monthly_on_update AFTER UPDATE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
-    EXECUTE format('CREATE TRIGGER monthly_on_delete AFTER DELETE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)', source, args);
+    FOR event IN
+        SELECT * FROM (VALUES
+            ('insert', 'NEW TABLE AS new_rows'),
+            ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+            ('delete', 'OLD TABLE AS old_rows')) AS e(op, transition)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION storeline_private.monthly_rollup_refresh(%s)',
+                       'monthly_on_' || event.op, upper(event.op), source, event.transition,
+                       args);
+    END LOOP;
     -- Filled inside the migration's transaction: no writer runs beside it, so no shop locks
     -- (one per shop could outgrow the lock table).
     FOREACH statement IN ARRAY storeline_private.monthly_recount_sql(
